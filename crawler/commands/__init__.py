@@ -1,0 +1,1 @@
+"""One module per ``licrawl`` subcommand, each with ``register(subparsers)``."""

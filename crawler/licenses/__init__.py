@@ -1,0 +1,1 @@
+"""License identifiers: URL and phrase to SPDX, categories, and the resolver."""

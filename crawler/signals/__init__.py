@@ -1,0 +1,1 @@
+"""Signal readers: each family returns evidence and decides nothing."""

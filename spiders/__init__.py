@@ -1,0 +1,1 @@
+"""Scrapy spiders of licrawl: they only decide what to fetch."""
