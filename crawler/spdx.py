@@ -1,0 +1,365 @@
+"""The SPDX 2.3 document written beside every shard (SPEC section 1).
+
+One SPDX ``File`` per row: ``SPDXRef-File-<row id>`` named by the URL, with the SHA-1 of the
+text, ``licenseConcluded`` (the row's ``license``), ``licenseInfoInFiles`` (the licenses its
+evidence named), ``copyrightText``, ``fileContributors`` (authors) and ``attributionTexts``.
+Every ``LicenseRef-`` used is declared in ``hasExtractedLicensingInfos`` from
+:func:`crawler.licenses.license_info`.
+
+Structure, chosen for the cost of spdx-tools' validator: the validator resolves each end of
+every relationship by rebuilding the list of all element ids of the document
+(``validate_spdx_id(..., check_document=True)`` -> ``get_list_of_all_spdx_ids``), so each
+relationship costs O(elements) and "document DESCRIBES each file" (or "package CONTAINS each
+file") costs O(files²); its JSON parser also de-duplicates relationships with list look-ups,
+again quadratic. So a document has exactly one relationship: ``SPDXRef-DOCUMENT DESCRIBES
+SPDXRef-Shard``, a Package standing for the Parquet shard file (its file name and, when
+known, the SHA-1 of its bytes; ``filesAnalyzed`` false). The row Files are document-level
+elements of the same document. Validation and parsing stay linear in the number of rows.
+
+License expressions are parsed with spdx-tools' own licensing object. It knows ScanCode
+aliases and would silently rename some ``LicenseRef-`` ids (``LicenseRef-PublicDomain``
+becomes ``LicenseRef-scancode-public-domain``, ``LicenseRef-Apache-2.0`` becomes
+``Apache-2.0``); :func:`parse_license` puts the ids as written back, so the document says
+exactly what the row says and declares it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from boolean.boolean import Expression
+from license_expression import ExpressionError, LicenseSymbol, LicenseWithExceptionSymbol
+from spdx_tools.common.spdx_licensing import spdx_licensing
+from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
+from spdx_tools.spdx.model import (
+    Actor,
+    ActorType,
+    Checksum,
+    ChecksumAlgorithm,
+    CreationInfo,
+    Document,
+    ExtractedLicensingInfo,
+    File,
+    FileType,
+    Package,
+    Relationship,
+    RelationshipType,
+    SpdxNoAssertion,
+)
+from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+NOASSERTION = "NOASSERTION"
+DOCUMENT_ID = "SPDXRef-DOCUMENT"
+SHARD_PACKAGE_ID = "SPDXRef-Shard"
+SPDX_SUFFIX = ".spdx.json"
+NAMESPACE_BASE = "https://spdx.org/spdxdocs/licrawl"
+SPDX_COLUMNS = ("id", "url", "text_sha1", "license", "license_evidence", "copyright",
+                "authors", "attribution")
+"""The record columns the SPDX document is made from."""
+
+_LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.\-]+")
+_SPDX_ID_BAD = re.compile(r"[^A-Za-z0-9.\-]")
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+_TOOL = "licrawl-0.1.0"
+
+LicenseValue = Expression | SpdxNoAssertion
+
+
+def spdx_path_for(shard_path: str | Path) -> Path:
+    """The SPDX document path of a shard: ``part-...-00001.parquet.spdx.json``."""
+    shard_path = Path(shard_path)
+    return shard_path.with_name(shard_path.name + SPDX_SUFFIX)
+
+
+@lru_cache(maxsize=8192)
+def parse_license(expression: str) -> LicenseValue:
+    """Parse an SPDX license expression (or ``NOASSERTION``) for an SPDX document.
+
+    Raises ``ValueError`` for a syntax error, an id that is neither on the SPDX license list
+    nor a ``LicenseRef-``, or a reference into another document. ``LicenseRef-`` ids keep the
+    spelling they were written with (see the module docstring).
+    """
+    text = expression.strip()
+    if text == NOASSERTION:
+        return SpdxNoAssertion()
+    if not text:
+        raise ValueError("empty license expression (use NOASSERTION)")
+    try:
+        parsed = spdx_licensing.parse(text, validate=False, strict=True)
+    except ExpressionError as err:
+        raise ValueError(f"invalid license expression {expression!r}: {err}") from err
+    if parsed is None:
+        raise ValueError(f"invalid license expression {expression!r}")
+    invalid = spdx_licensing.validate(parsed).invalid_symbols
+    unknown = [s for s in invalid if not _LICENSE_REF.fullmatch(s)]
+    if unknown:
+        raise ValueError(f"invalid license expression {expression!r}: {', '.join(unknown)} "
+                         "is neither an SPDX license id nor a LicenseRef-")
+    return _restore_license_refs(parsed, _LICENSE_REF.findall(text))
+
+
+def _restore_license_refs(parsed: Expression, written: list[str]) -> Expression:
+    """Undo spdx-tools' alias renaming of the ``LicenseRef-`` ids in ``written``."""
+    by_lower = {ref.lower(): ref for ref in written}
+    keys = {ref.lower() for ref in written}
+
+    def restored(symbol: LicenseSymbol) -> LicenseSymbol:
+        if symbol.key.lower() in keys:
+            return symbol
+        for alias in symbol.aliases:
+            if alias.lower() in by_lower:
+                return LicenseSymbol(by_lower[alias.lower()])
+        return symbol
+
+    substitutions: dict[Expression, Expression] = {}
+    for symbol in parsed.get_symbols():
+        if isinstance(symbol, LicenseWithExceptionSymbol):
+            new_license = restored(symbol.license_symbol)
+            if new_license is not symbol.license_symbol:
+                substitutions[symbol] = LicenseWithExceptionSymbol(new_license,
+                                                                   symbol.exception_symbol)
+        else:
+            new_symbol = restored(symbol)
+            if new_symbol is not symbol:
+                substitutions[symbol] = new_symbol
+    return parsed.subs(substitutions) if substitutions else parsed
+
+
+def license_refs(value: LicenseValue) -> list[str]:
+    """The ``LicenseRef-`` ids used in a parsed license value, in order of appearance."""
+    if isinstance(value, SpdxNoAssertion):
+        return []
+    keys = [s.key for s in spdx_licensing.license_symbols(value, decompose=True)]
+    return list(dict.fromkeys(k for k in keys if k.startswith("LicenseRef-")))
+
+
+@lru_cache(maxsize=1024)
+def _extracted_info(license_id: str) -> ExtractedLicensingInfo:
+    """The declaration of one ``LicenseRef-`` (raises ``ValueError`` if licrawl has none)."""
+    from crawler.licenses import license_info  # imported on first use: shards need it only here
+
+    try:
+        info = license_info(license_id)
+    except KeyError as err:
+        raise ValueError(f"{license_id} is not declared by crawler.licenses") from err
+    return ExtractedLicensingInfo(
+        license_id=license_id,
+        extracted_text=info.text,
+        license_name=info.name,
+        cross_references=[info.url] if info.url else [],
+    )
+
+
+def check_licenses(license_expr: str, evidence_spdx: Iterable[str | None]) -> None:
+    """Raise ``ValueError`` unless a row's license values can go into an SPDX document.
+
+    Checks the ``license`` expression and every evidence ``spdx`` value, and that every
+    ``LicenseRef-`` they use is declared by ``crawler.licenses``.
+    """
+    values = [("license", license_expr)]
+    values += [("license_evidence.spdx", v) for v in evidence_spdx if v is not None]
+    for column, expression in values:
+        try:
+            parsed = parse_license(expression)
+            for ref in license_refs(parsed):
+                _extracted_info(ref)
+        except ValueError as err:
+            raise ValueError(f"column {column!r}: {err}") from None
+
+
+def check_sha1(value: object) -> None:
+    """Raise ``ValueError`` unless ``value`` is a lower-case hex SHA-1."""
+    if not isinstance(value, str) or not _SHA1.fullmatch(value):
+        raise ValueError(f"column 'text_sha1': not a lower-case hex SHA-1: {value!r}")
+
+
+def _file_spdx_id(row_id: str, used: set[str]) -> str:
+    """``SPDXRef-File-<row id>`` in the SPDX id charset, unique within the document."""
+    base = "SPDXRef-File-" + (_SPDX_ID_BAD.sub("-", row_id) or "row")
+    spdx_id, n = base, 1
+    while spdx_id in used:
+        n += 1
+        spdx_id = f"{base}.{n}"
+    used.add(spdx_id)
+    return spdx_id
+
+
+def _evidence_licenses(evidence: Iterable[Mapping[str, Any]] | None) -> list[Expression]:
+    """Distinct licenses named by a row's evidence (``NOASSERTION`` left out)."""
+    symbols: dict[Expression, None] = {}
+    for item in evidence or ():
+        value = item.get("spdx")
+        if value is None:
+            continue
+        parsed = parse_license(value)
+        if not isinstance(parsed, SpdxNoAssertion):
+            symbols.update(dict.fromkeys(parsed.get_symbols()))
+    return list(symbols)
+
+
+def _row_file(row: Mapping[str, Any], spdx_id: str) -> File:
+    """One SPDX File for one record."""
+    concluded = parse_license(row["license"])
+    in_file: list[LicenseValue] = list(_evidence_licenses(row.get("license_evidence")))
+    copyright_text = row.get("copyright")
+    attribution = row.get("attribution")
+    return File(
+        name=row["url"],
+        spdx_id=spdx_id,
+        checksums=[Checksum(ChecksumAlgorithm.SHA1, row["text_sha1"])],
+        file_types=[FileType.TEXT],
+        license_concluded=concluded,
+        license_info_in_file=in_file or [SpdxNoAssertion()],
+        copyright_text=copyright_text if copyright_text else SpdxNoAssertion(),
+        contributors=list(dict.fromkeys(row.get("authors") or ())),
+        attribution_texts=[attribution] if attribution else [],
+    )
+
+
+def build_document(
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    name: str,
+    namespace: str,
+    created: datetime | None = None,
+    shard_sha1: str | None = None,
+) -> Document:
+    """Build the SPDX 2.3 document of a shard: one File per row (see the module docstring).
+
+    ``name`` is the shard's file name (document and package name); ``namespace`` a unique
+    URI for this document (see :func:`new_namespace`); ``shard_sha1`` the SHA-1 of the
+    shard's bytes, recorded on the shard Package when given. Raises ``ValueError`` on a row
+    whose license values cannot be expressed (see :func:`check_licenses`).
+    """
+    files: list[File] = []
+    used_ids: set[str] = set()
+    refs: dict[str, None] = {}
+    for index, row in enumerate(rows):
+        try:
+            check_sha1(row["text_sha1"])
+            file = _row_file(row, _file_spdx_id(str(row["id"]), used_ids))
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"row {index} (id={row.get('id')!r}): {err}") from None
+        refs.update(dict.fromkeys(license_refs(file.license_concluded)))
+        for value in file.license_info_in_file:
+            refs.update(dict.fromkeys(license_refs(value)))
+        files.append(file)
+
+    when = (created or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    creation_info = CreationInfo(
+        spdx_version="SPDX-2.3",
+        spdx_id=DOCUMENT_ID,
+        name=name,
+        document_namespace=namespace,
+        creators=[Actor(ActorType.TOOL, _TOOL)],
+        created=when,
+        document_comment=(
+            f"Licensing of the {len(files)} documents stored as rows of the Parquet shard "
+            f"{name}. Each SPDX File is one row: its name is the document URL, its SHA1 "
+            "checksum is the SHA-1 of the row's UTF-8 text, licenseConcluded is the row's "
+            "license claim."
+        ),
+    )
+    shard = Package(
+        spdx_id=SHARD_PACKAGE_ID,
+        name=name,
+        download_location=SpdxNoAssertion(),
+        file_name=name,
+        files_analyzed=False,
+        checksums=[Checksum(ChecksumAlgorithm.SHA1, shard_sha1)] if shard_sha1 else [],
+        license_concluded=SpdxNoAssertion(),
+        license_declared=SpdxNoAssertion(),
+        copyright_text=SpdxNoAssertion(),
+        comment="The Parquet shard; the Files of this document are its rows.",
+    )
+    return Document(
+        creation_info=creation_info,
+        packages=[shard],
+        files=files,
+        relationships=[Relationship(DOCUMENT_ID, RelationshipType.DESCRIBES, SHARD_PACKAGE_ID)],
+        extracted_licensing_info=[_extracted_info(ref) for ref in refs],
+    )
+
+
+def new_namespace(name: str) -> str:
+    """A fresh, unique document namespace URI for a document called ``name``."""
+    return f"{NAMESPACE_BASE}/{_SPDX_ID_BAD.sub('-', name)}-{uuid.uuid4()}"
+
+
+def validate_document(doc: Document) -> list[str]:
+    """spdx-tools' full validation of ``doc``: its messages, empty when the document is valid."""
+    messages = []
+    for message in validate_full_spdx_document(doc):
+        where = message.context.spdx_id or message.context.parent_id
+        prefix = f"{where}: " if where else ""
+        messages.append(prefix + message.validation_message)
+    return messages
+
+
+def write_document(doc: Document, path: str | Path) -> None:
+    """Write ``doc`` as SPDX JSON to ``path`` atomically (temporary file, fsync, rename).
+
+    Serialised by spdx-tools' JSON converter; no validation here (see
+    :func:`validate_document`).
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    data = DocumentConverter().convert(doc)
+    try:
+        with open(tmp, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=1, ensure_ascii=False)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def file_sha1(path: str | Path) -> str:
+    """Hex SHA-1 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        while block := f.read(2**20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_shard_spdx(
+    rows: Iterable[Mapping[str, Any]],
+    shard_path: str | Path,
+    *,
+    shard_sha1: str | None = None,
+    created: datetime | None = None,
+    validate: bool = True,
+) -> Path:
+    """Build, validate and write the SPDX document of the shard at ``shard_path``.
+
+    The document goes to ``<shard file name>.spdx.json`` next to ``shard_path``
+    (``part-...-00001.parquet`` -> ``part-...-00001.parquet.spdx.json``); its path is
+    returned. The shard file itself need not exist yet (the shard writer writes this
+    document before renaming the shard into place); pass ``shard_sha1`` to record the
+    shard's checksum. With ``validate`` (the default; validation is linear, see the module
+    docstring) an invalid document raises ``ValueError`` and nothing is written.
+    """
+    name = Path(shard_path).name
+    doc = build_document(rows, name=name, namespace=new_namespace(name), created=created,
+                         shard_sha1=shard_sha1)
+    if validate:
+        messages = validate_document(doc)
+        if messages:
+            shown = "; ".join(messages[:5])
+            raise ValueError(f"SPDX document of {name} is invalid ({len(messages)} "
+                             f"message(s)): {shown}")
+    out = spdx_path_for(shard_path)
+    write_document(doc, out)
+    return out
