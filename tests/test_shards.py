@@ -1,0 +1,268 @@
+"""The Parquet shard writer: round trip, rotation, atomic names, metadata, crash safety."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from factories import make_row
+from spdx_tools.spdx.parser.parse_anything import parse_file
+from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+from crawler.schema import SCHEMA_NAME_KEY, SCHEMA_VERSION_KEY, record_schema, schema_version
+from crawler.shards import ShardWriter, iter_shard_files, rows_to_batch
+
+TESTS = Path(__file__).parent
+NAME = re.compile(r"part-\d{8}T\d{6}-[A-Za-z0-9.-]+-\d+-[0-9a-f]{6}-\d{5}\.parquet")
+
+
+def _rows(n: int, start: int = 0, text_size: int = 20) -> list[dict]:
+    """``n`` distinct valid rows with exactly representable floats."""
+    out = []
+    for i in range(start, start + n):
+        out.append(make_row(
+            url=f"https://example.org/doc/{i}",
+            text=f"document {i} " + "x" * text_size,
+            fetched_at=datetime(2024, 5, 1, tzinfo=UTC) + timedelta(seconds=i),
+            license_confidence=0.75,
+            license_category=["permissive", "copyleft", "unknown"][i % 3],
+            license=["CC-BY-4.0", "CC-BY-SA-4.0", "NOASSERTION"][i % 3],
+            license_evidence=[{"kind": "meta", "value": "v", "spdx": "CC-BY-4.0",
+                               "where": "head", "weight": 0.5}] if i % 2 else [],
+        ))
+    return out
+
+
+def _visible(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def test_rows_read_back_equal_what_was_written(tmp_path: Path) -> None:
+    rows = _rows(7)
+    with ShardWriter(tmp_path) as writer:
+        for row in rows:
+            writer.write(row)
+    assert writer.rows_written == 7
+    [shard] = writer.completed
+    table = pq.read_table(shard)
+    assert table.to_pylist() == rows
+    schema = table.schema
+    assert pa.types.is_dictionary(schema.field("license_category").type)
+    assert schema.field("fetched_at").type == pa.timestamp("us", tz="UTC")
+    evidence = schema.field("license_evidence").type
+    assert pa.types.is_list(evidence) and pa.types.is_struct(evidence.value_type)
+
+
+def test_rotation_by_rows_and_row_groups(tmp_path: Path) -> None:
+    with ShardWriter(tmp_path, max_rows=10, row_group_rows=4) as writer:
+        for row in _rows(25):
+            writer.write(row)
+    files = [pq.ParquetFile(p) for p in writer.completed]
+    assert [f.metadata.num_rows for f in files] == [10, 10, 5]
+    assert [f.metadata.num_row_groups for f in files] == [3, 3, 2]
+    assert writer.close() == writer.completed  # closing twice is harmless
+    names = [p.name for p in writer.completed]
+    assert all(NAME.fullmatch(n) for n in names)
+    assert [n[-13:-8] for n in names] == ["00001", "00002", "00003"]
+
+
+def test_rotation_by_bytes(tmp_path: Path) -> None:
+    rows = _rows(30, text_size=10_000)
+    with ShardWriter(tmp_path, max_bytes=50_000, row_group_bytes=25_000) as writer:
+        for row in rows:
+            writer.write(row)
+    counts = [pq.ParquetFile(p).metadata.num_rows for p in writer.completed]
+    assert sum(counts) == 30
+    assert len(counts) >= 6 and max(counts) <= 5
+    assert all(pq.ParquetFile(p).metadata.num_row_groups >= 2 for p in writer.completed[:-1])
+
+
+def test_write_batch_casts_and_rotates(tmp_path: Path) -> None:
+    rows = _rows(25)
+    table = pa.Table.from_batches([rows_to_batch(rows)])
+    wide = table.set_column(table.schema.get_field_index("http_status"), "http_status",
+                            table["http_status"].cast(pa.int64()))
+    with ShardWriter(tmp_path, max_rows=10) as writer:
+        writer.write(rows[0])
+        writer.write_batch(wide.slice(1))
+    assert [pq.ParquetFile(p).metadata.num_rows for p in writer.completed] == [10, 10, 5]
+    assert pq.read_table(writer.completed).to_pylist() == rows
+
+
+def test_names_unique_across_writers_sharing_a_folder(tmp_path: Path) -> None:
+    a = ShardWriter(tmp_path, max_rows=3)
+    b = ShardWriter(tmp_path, max_rows=3)
+    for row in _rows(9):
+        a.write(row)
+        b.write(row)
+    shards = a.close() + b.close()
+    assert len(shards) == 6 and len({p.name for p in shards}) == 6
+    assert len(_visible(tmp_path)) == 12  # each shard has its SPDX document
+
+
+def test_unfinished_shard_is_never_visible(tmp_path: Path) -> None:
+    writer = ShardWriter(tmp_path, row_group_rows=2)
+    for row in _rows(5):
+        writer.write(row)
+    hidden = [p.name for p in tmp_path.iterdir()]
+    assert len(hidden) == 1 and hidden[0].startswith(".") and hidden[0].endswith(".tmp")
+    assert list(iter_shard_files([tmp_path])) == []
+    writer.abort()
+    assert list(tmp_path.iterdir()) == []
+    assert writer.completed == []
+    with pytest.raises(ValueError, match="closed"):
+        writer.write(_rows(1)[0])
+
+
+def test_exception_in_with_drops_only_the_open_shard(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), ShardWriter(tmp_path, max_rows=5,
+                                                  row_group_rows=2) as writer:
+        for row in _rows(8):
+            writer.write(row)
+        raise RuntimeError("crawl failed")
+    [shard] = writer.completed
+    assert _visible(tmp_path) == [shard.name, shard.name + ".spdx.json"]
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert pq.read_table(shard).num_rows == 5
+
+
+def test_metadata_and_codec(tmp_path: Path) -> None:
+    with ShardWriter(tmp_path, extra_metadata={"crawl_id": "crawl-42", "note": "x"}) as writer:
+        for row in _rows(3):
+            writer.write(row)
+    meta = pq.ParquetFile(writer.completed[0]).metadata
+    kv = meta.metadata
+    assert kv[SCHEMA_VERSION_KEY] == schema_version().encode()
+    assert kv[SCHEMA_NAME_KEY] == record_schema().metadata[SCHEMA_NAME_KEY]
+    assert kv[b"crawl_id"] == b"crawl-42" and kv[b"note"] == b"x"
+    group = meta.row_group(0)
+    assert {group.column(i).compression for i in range(group.num_columns)} == {"ZSTD"}
+
+
+def test_each_shard_has_a_valid_spdx_document(tmp_path: Path) -> None:
+    rows = _rows(12)
+    rows[0] = make_row(url="https://example.org/es", text="es",
+                       license="LicenseRef-CC-BY-SA-3.0-ES", license_category="copyleft")
+    rows[1] = make_row(url="https://example.org/pd", text="pd",
+                       license="LicenseRef-PublicDomain", license_category="public-domain")
+    with ShardWriter(tmp_path, max_rows=8) as writer:
+        for row in rows:
+            writer.write(row)
+    for shard in writer.completed:
+        doc_path = shard.with_name(shard.name + ".spdx.json")
+        doc = parse_file(str(doc_path))
+        assert validate_full_spdx_document(doc) == []
+        assert len(doc.files) == pq.ParquetFile(shard).metadata.num_rows
+        [package] = doc.packages
+        assert package.checksums[0].value == hashlib.sha1(shard.read_bytes()).hexdigest()
+    first = writer.completed[0].with_name(writer.completed[0].name + ".spdx.json").read_text()
+    assert '"licenseId": "LicenseRef-CC-BY-SA-3.0-ES"' in first
+    assert '"licenseId": "LicenseRef-PublicDomain"' in first
+
+
+def test_custom_schema_with_extra_column(tmp_path: Path) -> None:
+    schema = record_schema().append(pa.field("filter_reason", pa.string()))
+    rows = [dict(row, filter_reason="opted-out") for row in _rows(4)]
+    with ShardWriter(tmp_path, schema=schema, prefix="excluded") as writer:
+        for row in rows:
+            writer.write(row)
+    [shard] = writer.completed
+    assert shard.name.startswith("excluded-")
+    assert pq.read_table(shard).to_pylist() == rows
+    assert validate_full_spdx_document(parse_file(str(shard) + ".spdx.json")) == []
+    with pytest.raises(ValueError, match="spdx=True needs"):
+        ShardWriter(tmp_path, schema=pa.schema([pa.field("text", pa.string())]))
+    with ShardWriter(tmp_path, schema=pa.schema([pa.field("text", pa.string())]),
+                     spdx=False) as plain:
+        plain.write({"text": "hello"})
+    assert not Path(str(plain.completed[0]) + ".spdx.json").exists()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"text": ""}, "column 'text': empty"),
+    ({"url": None}, "column 'url': null"),
+    ({"http_status": "200"}, "column 'http_status': expected int"),
+    ({"http_status": 70_000}, "out of range"),
+    ({"fetched_at": datetime(2024, 1, 1)}, "column 'fetched_at': naive"),
+    ({"licence": "MIT"}, "unknown column"),
+    ({"license_evidence": [{"kind": "x", "spdx": 3}]}, "license_evidence.*'spdx'"),
+    ({"license": "Foo-1.0"}, "column 'license'"),
+    ({"text_sha1": "abc"}, "text_sha1"),
+])
+def test_bad_row_is_rejected_and_nothing_is_lost(tmp_path: Path, change: dict,
+                                                 message: str) -> None:
+    good = _rows(3)
+    with ShardWriter(tmp_path) as writer:
+        writer.write(good[0])
+        with pytest.raises(ValueError, match=message):
+            writer.write({**good[1], **change})
+        writer.write(good[2])
+    assert pq.read_table(writer.completed).to_pylist() == [good[0], good[2]]
+
+
+def test_missing_column_and_rows_to_batch_errors_name_row_and_column() -> None:
+    rows = _rows(3)
+    del rows[2]["host"]
+    with pytest.raises(ValueError, match=r"row 2 .*missing column 'host'"):
+        rows_to_batch(rows)
+    batch = rows_to_batch(_rows(2))
+    assert batch.schema.equals(record_schema(), check_metadata=False)
+    assert batch.num_rows == 2
+
+
+def test_iter_shard_files_expands_folders_globs_and_files(tmp_path: Path) -> None:
+    (tmp_path / "a" / "deep").mkdir(parents=True)
+    (tmp_path / ".hidden").mkdir()
+    for rel in ["a/1.parquet", "a/deep/2.parquet", "a/.3.parquet.tmp", "a/.4.parquet",
+                ".hidden/5.parquet", "a/1.parquet.spdx.json", "b.parquet"]:
+        (tmp_path / rel).write_bytes(b"")
+    found = list(iter_shard_files([tmp_path / "a", str(tmp_path / "*.parquet"),
+                                   tmp_path / "a" / "1.parquet"]))
+    assert found == [tmp_path / "a/1.parquet", tmp_path / "a/deep/2.parquet",
+                     tmp_path / "b.parquet"]
+    with pytest.raises(FileNotFoundError):
+        list(iter_shard_files([tmp_path / "missing"]))
+    with pytest.raises(FileNotFoundError):
+        list(iter_shard_files([str(tmp_path / "*.nothing")]))
+
+
+_KILLED_WRITER = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from factories import make_row
+from crawler.shards import ShardWriter
+writer = ShardWriter({out!r}, max_rows=50, row_group_rows=10)
+for i in range(125):
+    writer.write(make_row(url=f"https://example.org/{{i}}", text=f"text {{i}}"))
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_sigkill_loses_at_most_the_unfinished_shard(tmp_path: Path) -> None:
+    script = _KILLED_WRITER.format(tests=str(TESTS), out=str(tmp_path))
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    shards = list(iter_shard_files([tmp_path]))
+    assert len(shards) == 2
+    for shard in shards:
+        assert pq.read_table(shard).num_rows == 50
+        assert validate_full_spdx_document(parse_file(str(shard) + ".spdx.json")) == []
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert len(leftovers) == 1 and leftovers[0].endswith(".parquet.tmp")
