@@ -1,0 +1,549 @@
+"""Authorship: who a human reader credits as author(s) of a page's main content.
+
+Sources are read strongest first (SPEC §2 "Authorship"):
+
+1. the page's main structured-data entity (JSON-LD, then microdata): ``author`` /
+   ``creator``; authors of embedded media objects, ``comment`` items, ``hasPart`` and
+   other nested entities are ignored;
+2. scholarly metadata: ``citation_author`` (many, in order), ``dc.creator`` /
+   ``DC.creator`` / ``dcterms.creator``;
+3. visible bylines: elements whose class/id/itemprop/rel says ``author`` or ``byline``
+   (outside comment sections, related-article teasers, widgets and sidebars), then short
+   "By Jane Doe" / "Von ..." / "Par ..." / "Por ..." lines;
+4. ``<meta name="author">`` and ``article:author`` (a profile URL is not a name);
+5. trafilatura's metadata author (names separated by ``; ``);
+6. ccREL ``cc:attributionName``;
+7. a personal copyright line ("© 2021 Jane Doe") when nothing else names a person.
+
+The first source that yields at least one person wins. Organisations (newsrooms,
+publishers, editorial teams, the site's own name) are not returned: the dev set labels
+organisation-only credits as no author. Names are cleaned ("By ", " | Site", e-mails,
+URLs, dates, role words) and de-duplicated case-insensitively; handles stay as shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import html as lxml_html
+
+__all__ = ["authors_from_copyright", "extract_authors"]
+
+_MAIN_TYPES = frozenset(
+    {
+        "article", "newsarticle", "blogposting", "webpage", "scholarlyarticle", "report",
+        "techarticle", "analysisnewsarticle", "reportagenewsarticle", "opinionnewsarticle",
+        "reviewnewsarticle", "backgroundnewsarticle", "socialmediaposting", "creativework",
+        "posting", "liveblogposting", "medicalscholarlyarticle", "itempage", "aboutpage",
+        "profilepage", "qapage", "collectionpage", "book", "chapter", "thesis", "review",
+        "howto", "recipe", "discussionforumposting", "publicationissue", "dataset",
+    }
+)
+_ORG_TYPES = frozenset(
+    {
+        "organization", "newsmediaorganization", "corporation", "educationalorganization",
+        "governmentorganization", "ngo", "localbusiness", "onlinebusiness", "project",
+        "researchorganization", "library", "collegeoruniversity", "brand",
+    }
+)
+
+# Words that mark a credit as an organisation (any language we commonly meet).
+_ORG_WORDS = frozenset(
+    {
+        "gmbh", "mbh", "ag", "kg", "ohg", "inc", "inc.", "incorporated", "ltd", "ltd.",
+        "llc", "llp", "plc", "co.", "corp", "corp.", "corporation", "company", "sa", "s.a.",
+        "srl", "s.l.", "bv", "nv", "oy", "ab", "as", "a/s", "verlag", "verlagsgruppe",
+        "media", "medien", "news", "nachrichten", "noticias", "redaktion", "redaction",
+        "rédaction", "redacción", "redaccion", "redazione", "redactie", "redakcja",
+        "editorial", "editors", "editor's", "staff", "team", "newsroom", "desk", "press",
+        "presse", "prensa", "agency", "agentur", "agencia", "agence", "group", "gruppe",
+        "grupo", "groupe", "publishing", "publishers", "publisher", "foundation",
+        "stiftung", "fundación", "fondation", "university", "universität", "universidad",
+        "université", "institute", "institut", "instituto", "polizei", "police", "policía",
+        "ministry", "ministerium", "department", "office", "association", "verein", "e.v.",
+        "network", "radio", "tv", "television", "fernsehen", "zeitung", "magazine",
+        "magazin", "revista", "journal", "contributors", "wikipedia", "wikimedia",
+        "community", "online", "digital", "blog", "channel", "broadcasting", "newspaper",
+        "daily", "zeitschrift", "communications", "services", "solutions", "systems",
+        "technologies", "government", "council", "committee", "society", "club", "ομάδα",
+        "ομαδα", "σύνταξη", "συνταξη", "συντακτικη", "редакция", "редакція", "редакційна",
+        "編集部", "编辑部", "편집부", "취재팀", "ฝ่ายข่าว",
+    }
+)
+
+_ROLE_WORDS = (
+    r"journalist(?:in)?|journaliste|periodista|giornalista|reporter(?:in)?|correspondent|"
+    r"korrespondent(?:in)?|corresponsal|redakteur(?:in)?|rédacteur|redactor(?:a)?|editor(?:in)?|"
+    r"staff writer|senior writer|contributing writer|contributor|columnist|kolumnist(?:in)?|"
+    r"autor(?:in)?|author|auteur|writer|photographer|fotograf(?:in)?"
+)
+
+_BYLINE_PREFIX = re.compile(
+    r"^\s*(?:(?:posted|written|published|story|text|words|reported|edited|"
+    r"geschrieben|verfasst|veröffentlicht|publicado|escrito|écrit|publié|rédigé|scritto|"
+    r"pubblicato|door|geplaatst)\s+)?"
+    r"(?:by|von|vom|par|por|di|door|av|af|από|от|автор|作者|text|texto|autor(?:in)?|author|"
+    r"auteur|written by|redakteur(?:in)?|about|über|sobre|à propos de)\s*[:：]?\s+",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_DATE = re.compile(
+    r"\b(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\.?\s+\w+\.?\s+\d{4}|\w+\.?\s+\d{1,2},?\s+\d{4}|"
+    r"\d{4})\b.*$"
+)
+_SITE_SUFFIX = re.compile(r"\s+[|–—·•]\s+.*$")
+_ROLE_SUFFIX = re.compile(rf"\s*(?:[,/–—-]|\bis\b)\s*(?:\w+\s+)?(?:{_ROLE_WORDS})\b.*$", re.I)
+_SPLIT = re.compile(
+    r"\s*(?:;|,|\s&\s|\(|\)|(?:^|\s)(?:and|und|et|y|e|u\.|avec|with|mit|con|и)\s)\s*"
+)
+_SPACE = re.compile(r"\s+")
+_DOMAIN = re.compile(r"\.(?:com|de|org|net|fr|es|it|uk|at|ch|nl|io)\b")
+_DIGITS = re.compile(r"\d")
+
+# Ancestors whose class/id contains one of these hold credits that are not the page's.
+# (a class/id token that contains "comment", or starts with one of the other words).
+_NOT_MAIN = re.compile(
+    r"comment|(?:^|\s)(?:related|teaser|widget|sidebar|recent|recommend|popular|more|"
+    r"read-?more|also|next|prev|nav|caption|credit|photo|gallery|trending|promo|newsletter|"
+    r"share|social|respond|reply|snippet|card)",
+    re.IGNORECASE,
+)
+_AUTHOR_HINT = re.compile(r"author|byline|autor|auteur|verfasser|firma", re.IGNORECASE)
+_NAME_HINT = re.compile(r"(?:^|\s)(?:fn|\S*name)(?:$|\s)", re.IGNORECASE)
+_PERSONAL_COPYRIGHT = re.compile(
+    r"(?:©|\(c\)|&copy;|copyright)\s*(?:©|\(c\))?\s*(?:by\s+)?"
+    r"(?:\d{4}(?:\s*[-–—,/]\s*(?:\d{4}|present|heute))*\s*[,.]?\s*)?(?:by\s+)?"
+    r"(?P<holder>[^|.;©\n]{2,80})",
+    re.IGNORECASE,
+)
+_COPYRIGHT_TAIL = re.compile(
+    r"\b(?:all rights reserved|some rights reserved|alle rechte vorbehalten|einige rechte "
+    r"vorbehalten|todos los derechos reservados|tous droits réservés|tutti i diritti "
+    r"riservati|licensed under|lizenziert|powered by|theme|design|unless|except)\b.*$",
+    re.IGNORECASE,
+)
+
+
+def extract_authors(
+    tree: lxml_html.HtmlElement,
+    structured: dict[str, Any] | None,
+    meta_author: str | None = None,
+    copyright_notice: str | None = None,
+) -> list[str]:
+    """Names credited as author(s) of the page's main content, strongest source first.
+
+    ``tree`` is the whole document parsed by lxml.html; ``structured`` is extruct's output
+    (``{"json-ld": [...], "microdata": [...], "rdfa": [...]}``, any part may be missing);
+    ``meta_author`` trafilatura's author string (``"A; B"``); ``copyright_notice`` the
+    copyright notice found on the page. Returns ``[]`` when only organisations are credited.
+    """
+    structured = structured or {}
+    org_names = _site_names(tree, structured)
+    candidates = list(_candidates(tree, structured, meta_author))
+    # A credit equal to the publisher or the domain name is an organisation, unless no
+    # source credits anyone else (a personal site named after its author).
+    for excluded in (org_names, set()):
+        for _source, names in candidates:
+            people = _dedupe(n for n in names if not _is_organisation(n, excluded))
+            if people:
+                return people
+    if copyright_notice:
+        return [n for n in authors_from_copyright(copyright_notice) if n.lower() not in org_names]
+    return []
+
+
+def _candidates(
+    tree: lxml_html.HtmlElement, structured: dict[str, Any], meta_author: str | None
+) -> Iterator[tuple[str, list[str]]]:
+    """(source, names) pairs, strongest source first, computed lazily."""
+    yield "citation", _scholarly_meta_authors(tree, "citation_author", "citation_authors")
+    yield "jsonld", _jsonld_authors(structured.get("json-ld") or [])
+    yield "microdata", _microdata_authors(structured.get("microdata") or [])
+    yield "dc", _scholarly_meta_authors(
+        tree, "dc.creator", "dcterms.creator", "dc.creator.personalname"
+    )
+    yield "byline", _byline_authors(tree)
+    yield "meta", _meta_authors(tree)
+    yield "trafilatura", _split_names(meta_author.split(";")) if meta_author else []
+    yield "ccrel", _attribution_names(tree, structured.get("rdfa") or [])
+
+
+def authors_from_copyright(notice: str) -> list[str]:
+    """The personal name(s) in a copyright notice, or ``[]`` for organisations.
+
+    ``"© 2021 Jane Doe. All rights reserved."`` gives ``["Jane Doe"]``; ``"© 2015 Heise
+    Medien"``, ``"© The Author(s)"`` or a domain name give ``[]``. Only names that look like
+    a person's (two to four capitalised words, no organisation words) are kept.
+    """
+    names: list[str] = []
+    for match in _PERSONAL_COPYRIGHT.finditer(notice):
+        holder = _COPYRIGHT_TAIL.sub("", match.group("holder"))
+        for part in _SPLIT.split(holder):
+            name = _clean(part)
+            if name and _looks_like_person(name):
+                names.append(name)
+    return _dedupe(names)
+
+
+# --- structured data -------------------------------------------------------------------
+
+
+def _types(item: dict[str, Any]) -> set[str]:
+    raw = item.get("@type") or item.get("type") or []
+    values = raw if isinstance(raw, list) else [raw]
+    return {str(v).rsplit("/", 1)[-1].rsplit("#", 1)[-1].lower() for v in values}
+
+
+def _jsonld_items(data: list[Any]) -> list[dict[str, Any]]:
+    """Top-level JSON-LD items, ``@graph`` members flattened in."""
+    items: list[dict[str, Any]] = []
+    for block in data:
+        for item in block if isinstance(block, list) else [block]:
+            if not isinstance(item, dict):
+                continue
+            graph = item.get("@graph")
+            if isinstance(graph, list):
+                items.extend(g for g in graph if isinstance(g, dict))
+            else:
+                items.append(item)
+    return items
+
+
+def _main_entities(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items typed as the page's main entity, articles before plain web pages."""
+    main = [i for i in items if _types(i) & _MAIN_TYPES]
+    return sorted(main, key=lambda i: bool(_types(i) <= {"webpage", "itempage", "collectionpage"}))
+
+
+def _jsonld_authors(data: list[Any]) -> list[str]:
+    items = _jsonld_items(data)
+    by_id = {i["@id"]: i for i in items if isinstance(i.get("@id"), str)}
+    for entity in _main_entities(items):
+        names: list[str] = []
+        for key in ("author", "creator"):
+            for credit in _as_list(entity.get(key)):
+                names.extend(_credit_names(credit, by_id))
+        if names:
+            return names
+    return []
+
+
+def _credit_names(credit: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
+    """Person names in one JSON-LD credit (string, Person, Organization or ``@id`` ref)."""
+    if isinstance(credit, str):
+        return [] if _URL.match(credit) else _split_names([credit])
+    if not isinstance(credit, dict):
+        return []
+    if set(credit) <= {"@id"} and credit.get("@id") in by_id:
+        credit = by_id[credit["@id"]]
+    if _types(credit) & _ORG_TYPES:
+        return []
+    name = credit.get("name")
+    if isinstance(name, list):
+        name = next((n for n in name if isinstance(n, str)), None)
+    if not isinstance(name, str):
+        given, family = credit.get("givenName"), credit.get("familyName")
+        name = " ".join(p for p in (given, family) if isinstance(p, str)) or None
+    return [] if not name or _URL.match(name) else _split_names([name])
+
+
+def _microdata_authors(data: list[Any]) -> list[str]:
+    for item in data:
+        if not isinstance(item, dict) or not (_types(item) & _MAIN_TYPES):
+            continue
+        props = item.get("properties") or {}
+        names: list[str] = []
+        for key in ("author", "creator"):
+            for credit in _as_list(props.get(key)):
+                if isinstance(credit, dict):
+                    sub = dict(credit.get("properties") or {})
+                    sub["@type"] = credit.get("type")
+                    names.extend(_credit_names(sub, {}))
+                elif isinstance(credit, str):
+                    names.extend(_split_names([_SPACE.sub(" ", credit.split("\n")[0])]))
+        if names:
+            return names
+    return []
+
+
+def _attribution_names(tree: lxml_html.HtmlElement, rdfa: list[Any]) -> list[str]:
+    names = [_text(e) for e in tree.xpath("//*[contains(@property, 'attributionName')]")]
+    for item in rdfa:
+        if isinstance(item, dict):
+            for key, values in item.items():
+                if key.endswith("attributionName"):
+                    values = [v for v in _as_list(values) if isinstance(v, dict)]
+                    names.extend(v.get("@value", "") for v in values)
+    return _split_names(names)
+
+
+# --- head metadata ---------------------------------------------------------------------
+
+
+def _meta_values(tree: lxml_html.HtmlElement, *keys: str) -> list[str]:
+    """``content``/``value`` of ``<meta name|property=key>``, matched case-insensitively."""
+    wanted = {k.lower() for k in keys}
+    values = []
+    for meta in tree.iter("meta"):
+        key = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").lower()
+        if key.strip() in wanted:
+            value = meta.get("content") or meta.get("value") or ""
+            if value.strip():
+                values.append(value.strip())
+    return values
+
+
+def _scholarly_meta_authors(tree: lxml_html.HtmlElement, *keys: str) -> list[str]:
+    """Author metas in page order (``"Last, First"`` flipped; ``;``-separated lists split)."""
+    values = [p for v in _meta_values(tree, *keys) for p in v.split(";")]
+    return [c for c in (_clean(_flip(v)) for v in values) if c]
+
+
+def _meta_authors(tree: lxml_html.HtmlElement) -> list[str]:
+    values = _meta_values(tree, "author", "article:author", "og:article:author", "sailthru.author")
+    return _split_names(v for v in values if not _URL.match(v))
+
+
+def _flip(name: str) -> str:
+    """``"Sanderson, David J."`` -> ``"David J. Sanderson"`` (one comma only)."""
+    if name.count(",") == 1:
+        last, first = (p.strip() for p in name.split(","))
+        if last and first and not _ROLE_SUFFIX.search(", " + first):
+            return f"{first} {last}"
+    return name
+
+
+# --- visible bylines -------------------------------------------------------------------
+
+
+def _byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
+    body = tree.find("body") if tree.tag == "html" else tree
+    if body is None:
+        body = tree
+    first_parent = None
+    names: list[str] = []
+    for element in _byline_elements(body):
+        if first_parent is not None and element.getparent() is not first_parent:
+            break
+        found = _names_in_byline(element)
+        if found:
+            names.extend(found)
+            first_parent = element.getparent()
+    if names:
+        return names
+    return _prefixed_lines(body)
+
+
+def _byline_elements(body: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
+    """Elements marked as an author credit, in document order, outside non-main areas."""
+    for element in body.iter():
+        if not isinstance(element.tag, str) or element.tag in _NOT_BYLINE_TAGS:
+            continue
+        marks = " ".join(
+            element.get(a) or "" for a in ("class", "id", "itemprop", "rel", "data-testid")
+        )
+        if not _AUTHOR_HINT.search(marks) or _NOT_MAIN.search(marks):
+            continue
+        if element.tag == "a" and not _is_author_link(element):
+            continue
+        if _in_non_main(element):
+            continue
+        yield element
+
+
+_NOT_BYLINE_TAGS = frozenset(
+    {"html", "body", "main", "article", "section", "script", "style", "meta", "link", "input",
+     "form", "img", "textarea", "button", "select", "label"}
+)
+
+
+def _is_author_link(link: lxml_html.HtmlElement) -> bool:
+    """An ``<a>`` that credits an author: ``rel=author``, an author URL or class."""
+    return (
+        "author" in (link.get("rel") or "").lower()
+        or "author" in (link.get("href") or "")
+        or bool(_AUTHOR_HINT.search(link.get("class") or ""))
+    )
+
+
+def _in_non_main(element: lxml_html.HtmlElement) -> bool:
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            break
+        if ancestor.tag in ("aside", "nav"):
+            return True
+        marks = f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"
+        if _NOT_MAIN.search(marks):
+            return True
+    return False
+
+
+def _names_in_byline(element: lxml_html.HtmlElement) -> list[str]:
+    """Names inside one byline element: its name-marked children, links, or its text."""
+    named = [
+        e for e in element.iter()
+        if e is not element and isinstance(e.tag, str) and e.tag != "sup"
+        and (_NAME_HINT.search(e.get("class") or "") or e.get("itemprop") == "name"
+             or "author" in (e.get("rel") or ""))
+    ]
+    if named:
+        return _split_names(_text(e) for e in named)
+    text = _text(element)
+    if len(text) > 120:
+        links = [_text(a) for a in element.iter("a") if "author" in (a.get("href") or "")]
+        return _split_names(links[:3])
+    if element.tag == "a" and (element.get("rel") or "").lower().count("author") and not text:
+        return []
+    return _split_names([text])
+
+
+_PREFIXED = re.compile(
+    r"^\s*(?:by|von|par|por)\s+(?P<names>[A-ZÀ-ÖØ-Þ\u0400-\u042f][^\n]{1,80})$", re.UNICODE
+)
+
+
+def _prefixed_lines(body: lxml_html.HtmlElement) -> list[str]:
+    """Short text blocks starting with "By"/"Von"/"Par"/"Por" followed by a capital."""
+    for element in body.iter("p", "div", "span", "address", "li", "small", "em", "strong", "td"):
+        text = _text(element)
+        if len(text) > 90:
+            continue
+        match = _PREFIXED.match(text)
+        if match and not _in_non_main(element):
+            names = _split_names([match.group("names")])
+            if names:
+                return names
+    return []
+
+
+# --- cleaning and classification --------------------------------------------------------
+
+
+def _text(element: lxml_html.HtmlElement) -> str:
+    """Visible text of ``element`` without footnote/affiliation markers (``<sup>``)."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in ("sup", "script", "style"):
+            parts.append(_text(child))
+        parts.append(child.tail or "")
+    return _SPACE.sub(" ", " ".join(parts)).strip()
+
+
+def _split_names(values: Iterable[str]) -> list[str]:
+    names = []
+    for value in values:
+        value = _BYLINE_PREFIX.sub("", _SPACE.sub(" ", value).strip())
+        value = _SITE_SUFFIX.sub("", value)
+        value = _ROLE_SUFFIX.sub("", value)
+        for part in _SPLIT.split(value):
+            cleaned = _clean(part)
+            if cleaned:
+                names.append(cleaned)
+    return names
+
+
+def _clean(name: str) -> str:
+    """One name without prefixes, e-mails, URLs, dates, role words or stray punctuation."""
+    name = _EMAIL.sub("", _URL.sub("", name))
+    name = _BYLINE_PREFIX.sub("", name.strip())
+    name = _DATE.sub("", name)
+    name = _ROLE_SUFFIX.sub("", name)
+    name = _SPACE.sub(" ", name).strip(" \t\"'“”„«»‚‘’|:,;·•–—-()[]")
+    name = re.sub(r"^@", "", name)
+    if not name or len(name) > 60 or len(name.split()) > 6:
+        return ""
+    if _DIGITS.search(name) and " " in name:
+        return ""
+    if re.fullmatch(rf"(?:{_ROLE_WORDS}|by|von|admin|anonymous|unknown|guest)", name, re.I):
+        return ""
+    return name if _name_shaped(name) else ""
+
+
+_PARTICLES = frozenset(
+    {
+        "von", "van", "de", "der", "den", "da", "di", "du", "del", "della", "des", "la",
+        "le", "bin", "ibn", "al", "el", "y", "zu", "ten", "ter", "dos", "das", "do",
+    }
+)
+
+
+def _name_shaped(name: str) -> bool:
+    """A single token (a handle, kept as shown) or words that each start with a capital
+    (name particles such as "von", "de" excepted; scripts without case always pass)."""
+    words = name.split()
+    if len(words) == 1:
+        return len(name) >= 2 or not name.isascii()
+    for word in words:
+        first = word.lstrip("'\"(")[:1]
+        cased = first and first.lower() != first.upper()
+        if cased and not first.isupper() and word.lower() not in _PARTICLES:
+            return False
+    return True
+
+
+def _is_organisation(name: str, org_names: set[str]) -> bool:
+    lowered = name.lower()
+    if lowered in org_names or _squash(lowered) in org_names:
+        return True
+    words = set(re.findall(r"[\w.'/]+", lowered))
+    return bool(words & _ORG_WORDS) or bool(_DOMAIN.search(lowered))
+
+
+def _looks_like_person(name: str) -> bool:
+    words = name.split()
+    if not 2 <= len(words) <= 4 or _is_organisation(name, set()):
+        return False
+    if name.lower().startswith(("the ", "crown", "author")):
+        return False
+    return all(w[0].isupper() and not (len(w) > 2 and w.isupper()) for w in words if w.isalpha())
+
+
+def _site_names(tree: lxml_html.HtmlElement, structured: dict[str, Any]) -> set[str]:
+    """Lower-cased names of the publisher and the site's domain: credits equal to them are
+    organisations. (``og:site_name`` is not used: on a personal blog it is the author.)"""
+    names = set(_meta_values(tree, "citation_publisher", "dc.publisher"))
+    for item in _jsonld_items(structured.get("json-ld") or []):
+        for key in ("publisher", "sourceOrganization"):
+            for pub in _as_list(item.get(key)):
+                if (
+                    isinstance(pub, dict)
+                    and isinstance(pub.get("name"), str)
+                    and "person" not in _types(pub)
+                ):
+                    names.add(pub["name"])
+    for url in _meta_values(tree, "og:url") + tree.xpath("//link[@rel='canonical']/@href"):
+        host = urlsplit(url.strip()).hostname or ""
+        labels = [x for x in host.split(".") if x not in ("www", "m", "amp")]
+        if len(labels) >= 2:
+            names.add(labels[-2])
+    out = set()
+    for name in names:
+        out.add(name.lower().strip())
+        out.add(_squash(name.lower()))
+    out.discard("")
+    return out
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\W+", "", text)
+
+
+def _dedupe(names: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        key = _SPACE.sub(" ", name.casefold())
+        if key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
