@@ -1,1 +1,37 @@
-"""License identifiers: URL and phrase to SPDX, categories, and the resolver."""
+"""License identifiers: URL and phrase to SPDX, categories, expressions, policy checks.
+
+Public API (pure functions, no HTML parsing):
+
+* :func:`spdx_from_url`, :func:`spdx_from_badge`: license URL / CC badge image -> id
+* :func:`spdx_from_name`, :func:`find_license_mentions`, :class:`Mention`: names in text
+* :func:`category`, :data:`CATEGORY_ORDER`, :func:`more_restrictive`: SPEC §3 categories
+* :func:`normalize_expression`, :func:`license_refs`: SPDX expressions
+* :func:`license_info`, :class:`LicenseInfo`: name, URL, extracted text of an id
+* :func:`expression_allowed`: filter policy check
+
+See :mod:`crawler.licenses.urls` for URL normalization and :mod:`crawler.licenses.names`
+for the name grammar.
+"""
+
+from crawler.licenses.categories import CATEGORY_ORDER, category, more_restrictive
+from crawler.licenses.expressions import license_refs, normalize_expression
+from crawler.licenses.info import LicenseInfo, license_info
+from crawler.licenses.names import Mention, find_license_mentions, spdx_from_name
+from crawler.licenses.policy import expression_allowed
+from crawler.licenses.urls import spdx_from_badge, spdx_from_url
+
+__all__ = [
+    "CATEGORY_ORDER",
+    "LicenseInfo",
+    "Mention",
+    "category",
+    "expression_allowed",
+    "find_license_mentions",
+    "license_info",
+    "license_refs",
+    "more_restrictive",
+    "normalize_expression",
+    "spdx_from_badge",
+    "spdx_from_name",
+    "spdx_from_url",
+]
