@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.limitreader import LimitReader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -313,6 +314,14 @@ def check_warc(path: str | os.PathLike[str]) -> None:
         raise WarcFormatError(f"{p}: not a WARC file (no records)")
 
 
+def _check_complete(raw: LimitReader, url: str) -> None:
+    """Read the rest of a record's block; ``EOFError`` if the file ends before it does."""
+    while raw.read(1 << 16):
+        pass
+    if raw.limit > 0:
+        raise EOFError(f"record for {url} is cut short ({raw.limit} bytes missing)")
+
+
 def iter_responses(
     path: str | os.PathLike[str],
     *,
@@ -329,7 +338,7 @@ def iter_responses(
     recognised as too large by :func:`crawler.records.classify_response`). With
     ``url_filter``, only records whose target URI it accepts are read. Raises
     :class:`warcio.exceptions.ArchiveLoadFailed` (or ``EOFError`` / ``zlib.error``) where
-    the file stops being readable.
+    the file stops being readable, including a last record cut short (never yielded).
     """
     warc_file = name if name is not None else str(path)
     with open(path, "rb") as fh:
@@ -346,6 +355,7 @@ def iter_responses(
             except ValueError:
                 continue
             body = record.content_stream().read(max_body + 1)
+            _check_complete(record.raw_stream, url)
             yield FetchedPage(
                 url=url,
                 status=status,

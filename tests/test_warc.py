@@ -236,3 +236,17 @@ def test_check_warc_rejects_missing_empty_and_non_warc(tmp_path: Path) -> None:
         check_warc(tmp_path / "page.html.gz")
     write_cc_style_warc(tmp_path / "ok.warc.gz")
     check_warc(tmp_path / "ok.warc.gz")
+
+
+def test_a_record_cut_short_is_never_yielded(tmp_path: Path) -> None:
+    with WarcWriter(tmp_path) as w:
+        refs = [w.write_response(f"https://example.org/{i}", 200, "OK", [], os.urandom(4000),
+                                 T0) for i in range(3)]
+    path = next(tmp_path.glob("*.warc.gz"))
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(path.read_bytes()[:-2000])
+    seen = []
+    with pytest.raises(EOFError, match="cut short"):
+        for p in iter_responses(cut):
+            seen.append(p.warc_record_id)
+    assert seen == [r.record_id for r in refs[:2]]
