@@ -16,6 +16,7 @@ columns of the open shard (no text) for its SPDX document.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
@@ -276,6 +277,9 @@ class ShardWriter:
         if extra:
             raise ValueError(f"batch has unknown column(s) {extra}")
         table = table.select(self.schema.names)
+        nulls = [f.name for f in self.schema if not f.nullable and table[f.name].null_count]
+        if nulls:
+            raise ValueError(f"null value(s) in non-null column(s) {nulls}")
         if not table.schema.equals(self.schema, check_metadata=False):
             table = table.cast(self.schema)
         if "text" in table.column_names and table.num_rows:
@@ -309,7 +313,12 @@ class ShardWriter:
         self._batches.clear()
         self._pending_rows = self._pending_bytes = 0
         self._spdx_parts.clear()
-        self._close_files()
+        with contextlib.suppress(Exception):  # the shard is being discarded either way
+            self._close_files()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._writer = None
         for tmp in (self._tmp, self._spdx_tmp()):
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
@@ -424,10 +433,9 @@ class ShardWriter:
     def _finish_shard(self) -> None:
         """Write the last row group, the SPDX document, then rename the shard into place."""
         self._write_row_group()
-        if self._writer is None:
+        if self._tmp is None or self._name is None:
             return
         self._close_files()
-        assert self._tmp is not None and self._name is not None
         final = self.out_dir / self._name
         if self.spdx:
             spdx_doc.write_shard_spdx(self._spdx_rows(), final,

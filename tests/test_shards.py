@@ -92,11 +92,31 @@ def test_write_batch_casts_and_rotates(tmp_path: Path) -> None:
     table = pa.Table.from_batches([rows_to_batch(rows)])
     wide = table.set_column(table.schema.get_field_index("http_status"), "http_status",
                             table["http_status"].cast(pa.int64()))
+    category = wide.schema.get_field_index("license_category")
+    wide = wide.set_column(category, "license_category",
+                           wide["license_category"].cast(pa.string()))
     with ShardWriter(tmp_path, max_rows=10) as writer:
         writer.write(rows[0])
         writer.write_batch(wide.slice(1))
     assert [pq.ParquetFile(p).metadata.num_rows for p in writer.completed] == [10, 10, 5]
     assert pq.read_table(writer.completed).to_pylist() == rows
+
+
+def test_write_batch_rejects_nulls_and_empty_text(tmp_path: Path) -> None:
+    table = pa.Table.from_batches([rows_to_batch(_rows(3))])
+    url = table.schema.get_field_index("url")
+    text = table.schema.get_field_index("text")
+    with ShardWriter(tmp_path) as writer:
+        with pytest.raises(ValueError, match=r"non-null column\(s\) \['url'\]"):
+            writer.write_batch(table.set_column(url, "url", pa.array([None, "u", "v"],
+                                                                      pa.string())))
+        with pytest.raises(ValueError, match="empty text"):
+            writer.write_batch(table.set_column(text, "text", pa.array(["", "a", "b"])))
+        with pytest.raises(ValueError, match="column 'license'"):
+            writer.write_batch(table.set_column(table.schema.get_field_index("license"),
+                                                "license", pa.array(["MIT", "Bogus-9", "MIT"])))
+        writer.write_batch(table)
+    assert pq.read_table(writer.completed).num_rows == 3
 
 
 def test_names_unique_across_writers_sharing_a_folder(tmp_path: Path) -> None:
