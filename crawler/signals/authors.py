@@ -85,7 +85,7 @@ _BYLINE_PREFIX = re.compile(
     r"^\s*(?:(?:posted|written|published|story|text|words|reported|edited|"
     r"geschrieben|verfasst|veröffentlicht|publicado|escrito|écrit|publié|rédigé|scritto|"
     r"pubblicato|door|geplaatst)\s+)?"
-    r"(?:by|von|vom|par|por|di|door|av|af|από|от|автор|作者|text|texto|autor(?:in)?|author|"
+    r"(?:by|von|vom|par|por|di|door|av|af|από|от|автор|作者|text|texto|autor(?:in)?|author|submitted|"
     r"auteur|written by|redakteur(?:in)?|about|über|sobre|à propos de)\s*[:：]?\s+",
     re.IGNORECASE,
 )
@@ -97,10 +97,12 @@ _DATE = re.compile(
 )
 _SITE_SUFFIX = re.compile(r"\s+[|–—·•]\s+.*$")
 _ROLE_SUFFIX = re.compile(rf"\s*(?:[,/–—-]|\bis\b)\s*(?:\w+\s+)?(?:{_ROLE_WORDS})\b.*$", re.I)
+_CONJUNCTION = r"(?:and|und|et|y|e|u\.|avec|with|mit|con|и)"
 _SPLIT = re.compile(
-    r"\s*(?:;|,|\s&\s|\(|\)|(?:^|\s)(?:and|und|et|y|e|u\.|avec|with|mit|con|и)\s)\s*"
+    rf"\s*(?:[;,(）)（]|\s&\s)\s*(?:{_CONJUNCTION}\s+)?|^{_CONJUNCTION}\s+|\s+{_CONJUNCTION}\s+"
 )
 _SPACE = re.compile(r"\s+")
+_ANGLED = re.compile(r"<[^>]*>|\([^)]*(?:@|\bat\b)[^)]*\)")
 _DOMAIN = re.compile(r"\.(?:com|de|org|net|fr|es|it|uk|at|ch|nl|io)\b")
 _DIGITS = re.compile(r"\d")
 
@@ -146,11 +148,12 @@ def extract_authors(
     candidates = list(_candidates(tree, structured, meta_author))
     # A credit equal to the publisher or the domain name is an organisation, unless no
     # source credits anyone else (a personal site named after its author).
+    bylines = next(names for source, names in candidates if source == "byline")
     for excluded in (org_names, set()):
         for _source, names in candidates:
             people = _dedupe(n for n in names if not _is_organisation(n, excluded))
             if people:
-                return people
+                return _prefer_visible(people, _dedupe(bylines))
     if copyright_notice:
         return [n for n in authors_from_copyright(copyright_notice) if n.lower() not in org_names]
     return []
@@ -168,8 +171,37 @@ def _candidates(
     )
     yield "byline", _byline_authors(tree)
     yield "meta", _meta_authors(tree)
-    yield "trafilatura", _split_names(meta_author.split(";")) if meta_author else []
+    yield "trafilatura", _split_names([meta_author.replace(";", ",")]) if meta_author else []
     yield "ccrel", _attribution_names(tree, structured.get("rdfa") or [])
+
+
+def _prefer_visible(chosen: list[str], visible: list[str]) -> list[str]:
+    """The visible byline instead of metadata when it says the same, only more fully:
+    it names every chosen author plus co-authors the metadata left out, or it spells out
+    the same authors that the metadata abbreviates ("Xu Z" -> "Zhenyu Xu")."""
+    if not visible or visible == chosen:
+        return chosen
+    keys = {_key(n) for n in chosen}
+    if keys < {_key(n) for n in visible} and len(visible) <= len(chosen) + 5:
+        return visible
+    if len(visible) == len(chosen) and all(
+        _abbreviates(c, v) for c, v in zip(chosen, visible, strict=True)
+    ):
+        return visible
+    return chosen
+
+
+def _key(name: str) -> str:
+    return re.sub(r"\W+", " ", name.casefold()).strip()
+
+
+def _abbreviates(short: str, full: str) -> bool:
+    """``"Xu Z"`` / ``"Z. Xu"`` abbreviate ``"Zhenyu Xu"``: same surname, matching initials."""
+    short_words, full_words = _key(short).split(), _key(full).split()
+    if len(full_words) < 2 or full_words[-1] not in short_words:
+        return False
+    initials = "".join(w for w in short_words if w != full_words[-1])
+    return bool(initials) and len(initials) <= 3 and initials[0] == full_words[0][0]
 
 
 def authors_from_copyright(notice: str) -> list[str]:
@@ -325,8 +357,8 @@ def _byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
     if body is None:
         body = tree
     first_parent = None
-    names: list[str] = []
-    for element in _byline_elements(body):
+    names = _labelled_authors(body)
+    for element in [] if names else _byline_elements(body):
         if first_parent is not None and element.getparent() is not first_parent:
             break
         found = _names_in_byline(element)
@@ -393,12 +425,30 @@ def _names_in_byline(element: lxml_html.HtmlElement) -> list[str]:
     if named:
         return _split_names(_text(e) for e in named)
     text = _text(element)
-    if len(text) > 120:
-        links = [_text(a) for a in element.iter("a") if "author" in (a.get("href") or "")]
-        return _split_names(links[:3])
-    if element.tag == "a" and (element.get("rel") or "").lower().count("author") and not text:
-        return []
-    return _split_names([text])
+    names = _split_names([text], strict=True)
+    if names or len(text) <= 120:
+        return names
+    return _split_names(_text(a) for a in element.iter("a") if _is_author_link(a))
+
+
+_AUTHOR_LABEL = re.compile(
+    r"^(?:authors?|autor(?:en|in|innen)?|auteurs?|autores?|autore|verfasser(?:in)?|"
+    r"written by|by|von)\s*[:：]?$",
+    re.IGNORECASE,
+)
+
+
+def _labelled_authors(body: lxml_html.HtmlElement) -> list[str]:
+    """A field labelled "Author:" (table header, definition term, bold label) and its value."""
+    for label in body.iter("th", "dt", "b", "strong", "label"):
+        if not _AUTHOR_LABEL.match(_text(label)) or _in_non_main(label):
+            continue
+        value = label.getnext()
+        text = _text(value) if value is not None else (label.tail or "")
+        names = _split_names([text], strict=True)
+        if names:
+            return names
+    return []
 
 
 _PREFIXED = re.compile(
@@ -433,16 +483,23 @@ def _text(element: lxml_html.HtmlElement) -> str:
     return _SPACE.sub(" ", " ".join(parts)).strip()
 
 
-def _split_names(values: Iterable[str]) -> list[str]:
+def _split_names(values: Iterable[str], strict: bool = False) -> list[str]:
+    """Clean names from credit strings ("By A, B and C | Site"). A credit with a part
+    that is not a name is dropped whole ("Mac & i" is a magazine, not two people); with
+    ``strict`` the whole result is ``[]`` then (free text that is not a byline)."""
     names = []
     for value in values:
-        value = _BYLINE_PREFIX.sub("", _SPACE.sub(" ", value).strip())
-        value = _SITE_SUFFIX.sub("", value)
+        value = _ANGLED.sub("", _SPACE.sub(" ", value).strip())
+        value = _SITE_SUFFIX.sub("", _BYLINE_PREFIX.sub("", value))
         value = _ROLE_SUFFIX.sub("", value)
-        for part in _SPLIT.split(value):
-            cleaned = _clean(part)
-            if cleaned:
-                names.append(cleaned)
+        parts = [p for p in _SPLIT.split(value) if p and p.strip(" .")]
+        cleaned = [_clean(p) for p in parts]
+        if all(cleaned):
+            names.extend(cleaned)
+        elif strict:
+            return []
+        else:
+            names.extend(c for c, p in zip(cleaned, parts, strict=True) if c and len(parts) == 1)
     return names
 
 
@@ -458,10 +515,15 @@ def _clean(name: str) -> str:
         return ""
     if _DIGITS.search(name) and " " in name:
         return ""
-    if re.fullmatch(rf"(?:{_ROLE_WORDS}|by|von|admin|anonymous|unknown|guest)", name, re.I):
+    if re.fullmatch(rf"(?:{_ROLE_WORDS}|{_NOT_A_NAME})", name, re.I):
         return ""
     return name if _name_shaped(name) else ""
 
+
+_NOT_A_NAME = (
+    r"by|von|admin|administrator|anonymous|unknown|guest|submitted|posted|published|written|"
+    r"none|null|undefined|n/a"
+)
 
 _PARTICLES = frozenset(
     {
