@@ -31,7 +31,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from pebble import ProcessExpired, ProcessPool
@@ -40,11 +40,9 @@ from warcio.exceptions import ArchiveLoadFailed
 from crawler.errors import ErrorRecord, ErrorWriter
 from crawler.records import build_row, classify_response
 from crawler.shards import ShardWriter
+from crawler.site import SiteContext
+from crawler.site_policy import SitePolicy
 from crawler.warc import DEFAULT_MAX_BODY, FetchedPage, check_warc, iter_responses
-
-if TYPE_CHECKING:
-    from crawler.site import SiteContext
-    from crawler.site_policy import SitePolicy
 
 Result = dict[str, Any] | ErrorRecord
 InspectFn = Callable[..., dict[str, Any]]
@@ -297,8 +295,6 @@ def collect_site_contexts(warcs: Iterable[tuple[Path, str]]) -> dict[str, SiteCo
     Only 2xx responses count; when a host's file appears more than once, the last one read
     wins. Unreadable parts of a file are left to the main pass to report.
     """
-    from crawler.site import SiteContext  # only when site files are about to be read
-
     texts: dict[str, dict[str, str]] = {}
     for path, name in warcs:
         pages = iter_responses(path, name=name,

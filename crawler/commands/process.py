@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from crawler.process import process_warcs
+from crawler.site_policy import SitePolicy
 from crawler.warc import WarcFormatError, check_warc
 
 DESCRIPTION = """\
@@ -64,14 +65,10 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     site_policy = None
     if args.site_policy is not None:
-        if not args.site_policy.is_file():
-            return _fail(f"{args.site_policy}: no such site policy file")
-        from crawler.site_policy import SitePolicy  # only when a policy is given
-
         try:
             site_policy = SitePolicy.load(args.site_policy)
         except ValueError as exc:
-            return _fail(f"{args.site_policy}: {exc}")
+            return _fail(str(exc))
     summary = process_warcs(list(args.warcs), args.out, workers=args.workers,
                             crawl_id=args.crawl_id, site_policy=site_policy,
                             timeout=args.timeout, progress=not args.quiet)
