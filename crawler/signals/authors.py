@@ -119,9 +119,11 @@ _NAME_HINT = re.compile(r"(?:^|\s)(?:fn|\S*name)(?:$|\s)", re.IGNORECASE)
 _PERSONAL_COPYRIGHT = re.compile(
     r"(?:©|\(c\)|&copy;|copyright)\s*(?:©|\(c\))?\s*(?:by\s+)?"
     r"(?:\d{4}(?:\s*[-–—,/]\s*(?:\d{4}|present|heute))*\s*[,.]?\s*)?(?:by\s+)?"
-    r"(?P<holder>[^|.;©\n]{2,80})",
+    r"(?P<holder>[^|;©\n]{2,80})",
     re.IGNORECASE,
 )
+# A full stop that ends a sentence (not one after an initial such as "J.").
+_SENTENCE_END = re.compile(r"(?<=\w\w)\.(?:\s|$).*$")
 _COPYRIGHT_TAIL = re.compile(
     r"\b(?:all rights reserved|some rights reserved|alle rechte vorbehalten|einige rechte "
     r"vorbehalten|todos los derechos reservados|tous droits réservés|tutti i diritti "
@@ -213,7 +215,7 @@ def authors_from_copyright(notice: str) -> list[str]:
     """
     names: list[str] = []
     for match in _PERSONAL_COPYRIGHT.finditer(notice):
-        holder = _COPYRIGHT_TAIL.sub("", match.group("holder"))
+        holder = _SENTENCE_END.sub("", _COPYRIGHT_TAIL.sub("", match.group("holder")))
         for part in _SPLIT.split(holder):
             name = _clean(part)
             if name and _looks_like_person(name):
@@ -452,7 +454,7 @@ def _labelled_authors(body: lxml_html.HtmlElement) -> list[str]:
 
 
 _PREFIXED = re.compile(
-    r"^\s*(?:by|von|par|por)\s+(?P<names>[A-ZÀ-ÖØ-Þ\u0400-\u042f][^\n]{1,80})$", re.UNICODE
+    r"^\s*(?i:by|von|par|por)\s+(?P<names>[A-ZÀ-ÖØ-Þ\u0400-\u042f][^\n]{1,80})$", re.UNICODE
 )
 
 
