@@ -111,7 +111,7 @@ _PORT_CODES = "|".join(sorted({c for c in PORT_NAMES.values()}, key=len, reverse
 _CC_TAIL = re.compile(
     rf"""
     (?:[\s,\-]*(?:v(?:ersion|ersión|ersione|ersão|\.)?\s*)?
-       (?P<version>[1-4]\.[0-5])(?![\d.]*\d)
+       (?P<version>\d{{1,2}}\.\d{{1,2}})(?![\d.]*\d)
        (?:[\s\-–—,]*\(?\s*
           (?:(?P<portname>{_PORT_NAMES})|(?-i:(?P<portcode>{_PORT_CODES}))|(?:{_NO_PORT}))
           \b\)?
@@ -160,7 +160,7 @@ _BRANCHES = [
     rf"(?P<ccbare>{_CC_BARE})",
     r"(?P<gfdl>GNU\s+Free\s+Documentation\s+Licen[cs]e|\bGNU[\s-]?FDL\b|\bGFDL\b)",
     r"(?P<agpl>GNU\s+Affero\s+General\s+Public\s+Licen[cs]e|\b(?:GNU[\s-]?)?AGPL(?![a-uw-z]))",
-    r"(?P<lgpl>GNU\s+(?P<library>Library\s+)?(?:Lesser\s+)?General\s+Public\s+Licen[cs]e"
+    r"(?P<lgpl>GNU\s+(?:(?P<library>Library)|Lesser)\s+General\s+Public\s+Licen[cs]e"
     r"|\b(?:GNU[\s-]?)?LGPL(?![a-uw-z]))",
     r"(?P<gpl>GNU\s+General\s+Public\s+Licen[cs]e|\b(?:GNU[\s-]?)?GPL(?![a-uw-z]))",
     r"(?P<mit>\bMIT[\s-]+Licen[cs]e\b|\bMIT[\s-]licensed\b|\bExpat\s+Licen[cs]e\b"
@@ -316,22 +316,58 @@ def _refine_unversioned(text: str, mentions: list[Mention]) -> list[Mention]:
     return out
 
 
+# Lower-case prefixes every mention starts with; a fast first pass over the lower-cased text
+# finds candidate positions, where the full grammar is then tried.
+_ANCHOR_WORDS = (
+    "creative", "cc", "attribu", "atribu", "namensnennung", "paternit", "reconocimiento",
+    "naamsvermelding", "public", "open", "gnu", "gfdl", "gpl", "lgpl", "agpl", "mit",
+    "expat", "apache", "ogl", "odbl", "odc", "pddl", "unlicense", "the unlicense", "all",
+    "alle", "tous", "todos", "tutti", "gemeinfrei", "domaine", "dominio", "domínio",
+    "pubblico", "publiek",
+)
+
+
+def _anchor_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """One alternation grouped by first letter (much faster than a flat one)."""
+    by_first: dict[str, list[str]] = {}
+    for word in words:
+        by_first.setdefault(word[0], []).append(word[1:])
+    parts = []
+    for first, rests in sorted(by_first.items()):
+        rests = sorted(set(rests), key=len, reverse=True)
+        alternatives = "|".join(re.escape(r).replace(r"\ ", r"\s+") for r in rests)
+        parts.append(f"{re.escape(first)}(?:{alternatives})")
+    return re.compile("|".join(parts))
+
+
+_ANCHOR = _anchor_pattern(_ANCHOR_WORDS)
+
+
+def _lower_same_length(text: str) -> str:
+    """``text.lower()`` with every character kept at its offset.
+
+    U+0130 (İ) is the only character whose lower case is two characters long.
+    """
+    return text.replace("\u0130", "i").lower()
+
+
 def _scan(text: str, relaxed: bool) -> list[Mention]:
     mentions: list[Mention] = []
     pos = 0
-    while True:
-        match = _MENTION.search(text, pos)
+    for anchor in _ANCHOR.finditer(_lower_same_length(text)):
+        start = anchor.start()
+        if start < pos or (start and text[start - 1].isalnum()):
+            continue
+        match = _MENTION.match(text, start)
         if match is None:
-            break
+            continue
         resolved = _resolve(text, match, relaxed)
         if resolved is None:
-            pos = match.start() + 1
             continue
-        end, spdx = resolved
-        end = match.end() if end < match.end() else end
+        end = max(resolved[0], match.end())
         while end > match.end() and text[end - 1].isspace():
             end -= 1
-        mentions.append(Mention(match.start(), end, text[match.start():end], spdx))
+        mentions.append(Mention(start, end, text[start:end], resolved[1]))
         pos = end
     return _refine_unversioned(text, mentions)
 
