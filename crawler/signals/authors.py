@@ -2,23 +2,28 @@
 
 Sources are read strongest first (SPEC §2 "Authorship"):
 
-1. the page's main structured-data entity (JSON-LD, then microdata): ``author`` /
-   ``creator``; authors of embedded media objects, ``comment`` items, ``hasPart`` and
-   other nested entities are ignored;
-2. scholarly metadata: ``citation_author`` (many, in order), ``dc.creator`` /
-   ``DC.creator`` / ``dcterms.creator``;
-3. visible bylines: elements whose class/id/itemprop/rel says ``author`` or ``byline``
-   (outside comment sections, related-article teasers, widgets and sidebars), then short
-   "By Jane Doe" / "Von ..." / "Par ..." / "Por ..." lines;
-4. ``<meta name="author">`` and ``article:author`` (a profile URL is not a name);
-5. trafilatura's metadata author (names separated by ``; ``);
-6. ccREL ``cc:attributionName``;
-7. a personal copyright line ("© 2021 Jane Doe") when nothing else names a person.
+1. ``citation_author`` / ``citation_authors`` (scholarly: many, in order, "Last, First"
+   flipped);
+2. the page's main structured-data entity (JSON-LD incl. ``@graph`` and ``@id``
+   references, then microdata): ``author`` / ``creator``; authors of embedded media
+   objects, ``comment`` items, ``hasPart`` and other nested entities are ignored;
+3. ``dc.creator`` / ``DC.creator`` / ``dcterms.creator``;
+4. visible credits: an "Author:" field, elements whose class/id/itemprop/rel says
+   ``author`` or ``byline`` (outside comment sections, related-article teasers, widgets,
+   captions and sidebars), then short "By Jane Doe" / "Von ..." / "Par ..." / "Por ..." lines;
+5. ``<meta name="author">`` and ``article:author`` (a profile URL is not a name);
+6. trafilatura's metadata author (names separated by ``; ``);
+7. ccREL ``cc:attributionName``;
+8. a personal copyright line ("© 2021 Jane Doe") when nothing else names a person.
 
-The first source that yields at least one person wins. Organisations (newsrooms,
-publishers, editorial teams, the site's own name) are not returned: the dev set labels
-organisation-only credits as no author. Names are cleaned ("By ", " | Site", e-mails,
-URLs, dates, role words) and de-duplicated case-insensitively; handles stay as shown.
+The first source that yields at least one person wins; a visible byline replaces it when
+it names the same people more fully (extra co-authors, or "Zhenyu Xu" for "Xu Z").
+Organisations (newsrooms, publishers, editorial teams, words such as GmbH / News /
+Redaktion) are not returned: the dev set labels organisation-only credits as no author. A
+credit equal to the publisher's name or the site's domain is treated as an organisation
+unless no other source names anyone (a personal site named after its author). Names are
+cleaned ("By ", " | Site", e-mails, URLs, dates, role words) and de-duplicated
+case-insensitively; handles stay as shown.
 """
 
 from __future__ import annotations
