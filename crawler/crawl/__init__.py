@@ -1,0 +1,1 @@
+"""The Scrapy side of ``licrawl crawl``: site registry, pipeline, progress, failures."""

@@ -1,0 +1,1 @@
+"""licrawl's Scrapy downloader middlewares, one concern per module."""

@@ -1,0 +1,125 @@
+"""What every licrawl spider shares: seeds, host scope, page budget, pages and failures.
+
+Spiders only decide what to fetch. Each response they receive is handed on as a
+:class:`~crawler.warc.FetchedPage` item, each failed request as an
+:class:`~crawler.errors.ErrorRecord` item; the pipeline does the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.crawl.failures import failure_record, unsupported_url_record
+from crawler.errors import ErrorRecord
+from crawler.middlewares.warc_recorder import WARC_META, header_pairs
+from crawler.warc import FetchedPage
+
+#: Spider state key: fingerprints of the pages requested so far (only with a page budget).
+_REQUESTED = "licrawl_requested"
+
+
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` is an absolute http(s) URL with a host."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def host_of(url: str) -> str:
+    """The lower-case host name of ``url`` ("" when there is none)."""
+    return (urlsplit(url).hostname or "").lower()
+
+
+class LicrawlSpider(scrapy.Spider):
+    """Base spider: requests seeds, counts pages against ``max_pages``, reports failures.
+
+    ``seeds``: start URLs. ``max_pages``: at most this many page requests (0: no limit),
+    kept across resumes in the spider state. ``allow_hosts``: the hosts in scope; by default
+    the seeds' hosts.
+    """
+
+    def __init__(
+        self,
+        seeds: Iterable[str] = (),
+        *,
+        max_pages: int = 0,
+        allow_hosts: Iterable[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.seeds = [s.strip() for s in seeds if s.strip()]
+        self.max_pages = int(max_pages)
+        hosts = {h.lower() for h in allow_hosts}
+        self.hosts = hosts or {host_of(s) for s in self.seeds if is_http_url(s)}
+        # Replaced by Scrapy's SpiderState extension when a JOBDIR is used.
+        self.state: dict[str, Any] = {}
+
+    @property
+    def crawl_id(self) -> str:
+        """The crawl's identifier (``LICRAWL_CRAWL_ID``)."""
+        return str(self.settings["LICRAWL_CRAWL_ID"])
+
+    async def start(self) -> AsyncIterator[Any]:
+        """The seeds; a seed that is not an http(s) URL becomes an error record."""
+        for item in self.seed_requests():
+            yield item
+
+    def seed_requests(self) -> Iterator[scrapy.Request | ErrorRecord]:
+        """Requests for the seeds (subclasses choose them in :meth:`seed_request`)."""
+        for url in self.seeds:
+            if not is_http_url(url):
+                yield unsupported_url_record(url, self.crawl_id)
+                continue
+            request = self.seed_request(url)
+            if request is not None:
+                yield request
+
+    def seed_request(self, url: str) -> scrapy.Request | None:
+        """The request for one http(s) seed: a page request by default."""
+        return self.page_request(url)
+
+    def in_scope(self, url: str) -> bool:
+        """Whether ``url`` is http(s) on one of the hosts in scope."""
+        return is_http_url(url) and host_of(url) in self.hosts
+
+    def page_request(self, url: str, **kwargs: Any) -> scrapy.Request | None:
+        """A request for a page, or ``None`` once the page budget is spent."""
+        request = scrapy.Request(url, callback=self.parse, errback=self.errback, **kwargs)
+        if self.max_pages > 0:
+            requested: set[str] = self.state.setdefault(_REQUESTED, set())
+            key = self.crawler.request_fingerprinter.fingerprint(request).hex()
+            if key not in requested:
+                if len(requested) >= self.max_pages:
+                    return None
+                requested.add(key)
+        return request
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """Hand the page on; subclasses add the requests they follow."""
+        yield self.page_item(response)
+
+    def page_item(self, response: Response) -> FetchedPage:
+        """The response as a :class:`FetchedPage`, with its WARC record."""
+        warc_file, warc_record_id, fetched_at = response.meta.get(
+            WARC_META, (None, None, datetime.now(UTC))
+        )
+        return FetchedPage(
+            url=response.url,
+            status=response.status,
+            headers=header_pairs(response.headers),
+            body=response.body,
+            fetched_at=fetched_at,
+            warc_file=warc_file,
+            warc_record_id=warc_record_id,
+            ip=str(response.ip_address) if response.ip_address else None,
+        )
+
+    def errback(self, failure: Failure) -> Iterator[ErrorRecord]:
+        """A failed request (download error, robots.txt, size, redirects) as an error record."""
+        yield failure_record(failure, self.crawl_id)

@@ -1,0 +1,103 @@
+"""``sitemap``: fetch the pages listed in a site's sitemaps.
+
+A seed may be a sitemap (``.xml`` or ``.xml.gz``, plain or gzip, urlset or index), a
+``robots.txt`` (its ``Sitemap:`` lines are read) or any other URL of a site, in which case
+the site's ``/robots.txt`` is read for ``Sitemap:`` lines, and ``/sitemap.xml`` is tried
+when it names none. Listed pages outside the hosts in scope are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from crawler.spiders.base import LicrawlSpider, is_http_url
+from lxml.etree import XMLSyntaxError
+from scrapy.http import Response
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from crawler.errors import ErrorRecord
+
+
+def _sitemap_kind(url: str) -> str:
+    """``sitemap`` for a sitemap URL, else ``site``."""
+    path = urlsplit(url).path.lower()
+    if path.endswith((".xml", ".xml.gz")) or "sitemap" in path.rsplit("/", 1)[-1]:
+        return "sitemap"
+    return "site"
+
+
+class SitemapSpider(LicrawlSpider):
+    """Reads robots.txt ``Sitemap:`` lines, sitemap indexes and (gzip) sitemaps."""
+
+    name = "sitemap"
+
+    def seed_request(self, url: str) -> scrapy.Request:
+        """A sitemap seed is fetched as a sitemap, any other as its site's robots.txt."""
+        if _sitemap_kind(url) == "sitemap":
+            return self.sitemap_request(url)
+        parts = urlsplit(url)
+        return scrapy.Request(f"{parts.scheme}://{parts.netloc}/robots.txt",
+                              callback=self.parse_robots, errback=self.robots_errback)
+
+    def sitemap_request(self, url: str) -> scrapy.Request:
+        """A request for a sitemap or sitemap index."""
+        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.errback)
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        """The sitemaps named in robots.txt, or ``/sitemap.xml`` when it names none."""
+        text = response.text if response.status == 200 else ""
+        urls = [u for u in sitemap_urls_from_robots(text, base_url=response.url)
+                if is_http_url(u)]
+        if not urls:
+            parts = urlsplit(response.url)
+            urls = [f"{parts.scheme}://{parts.netloc}/sitemap.xml"]
+        for url in urls:
+            yield self.sitemap_request(url)
+
+    def robots_errback(self, failure: Any) -> Iterator[scrapy.Request]:
+        """robots.txt unreachable: try ``/sitemap.xml``."""
+        parts = urlsplit(failure.request.url)
+        yield self.sitemap_request(f"{parts.scheme}://{parts.netloc}/sitemap.xml")
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        """Sub-sitemaps of an index, pages of a urlset; a broken sitemap is an error."""
+        if response.status != 200:
+            yield self._sitemap_error(response, f"http-{response.status}",
+                                      f"HTTP {response.status}")
+            return
+        body = response.body
+        try:
+            if gzip_magic_number(response):
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+            sitemap = Sitemap(body)
+        except (OSError, ValueError, XMLSyntaxError) as exc:
+            yield self._sitemap_error(response, "bad-sitemap", f"{type(exc).__name__}: {exc}")
+            return
+        if sitemap.type not in ("urlset", "sitemapindex"):
+            yield self._sitemap_error(response, "bad-sitemap", f"root element {sitemap.type!r}")
+            return
+        for entry in sitemap:
+            loc = str(entry.get("loc", "")).strip()
+            if not is_http_url(loc):
+                continue
+            if sitemap.type == "sitemapindex":
+                yield self.sitemap_request(loc)
+            elif sitemap.type == "urlset" and self.in_scope(loc):
+                request = self.page_request(loc)
+                if request is None:
+                    return
+                yield request
+
+    def _sitemap_error(self, response: Response, reason: str, detail: str) -> ErrorRecord:
+        page = self.page_item(response)
+        return ErrorRecord(
+            url=response.url, stage="fetch", reason=reason, detail=detail[:500],
+            http_status=response.status, fetched_at=page.fetched_at or datetime.now(UTC),
+            warc_file=page.warc_file, warc_record_id=page.warc_record_id,
+            crawl_id=self.crawl_id,
+        )
