@@ -19,6 +19,7 @@ independent votes, ``confidence = 1 - prod(1 - w)``, then lowers it when signals
 | ``badge`` | 0.70 | a license badge image (88x31 buttons) outside a license link |
 | ``rights-statement`` | 0.70 | "All rights reserved" and its translations, reuse-forbidding terms |
 | ``copyright-notice`` | 0.50 | a bare "(c) 2015 Publisher" notice |
+| ``rights-link`` | 0.50 | structured ``license`` pointing at the site's terms or legal notice |
 | ``site-policy`` | 0.60 | the user's site policy for this host or URL |
 | ``html-comment`` | 0.40 | a statement or RDF inside an HTML comment |
 | ``script-json`` | 0.40 | a ``"license"`` value in the page's embedded JSON state |
@@ -48,6 +49,7 @@ KIND_WEIGHT: dict[str, float] = {
     "badge": 0.70,
     "rights-statement": 0.70,
     "copyright-notice": 0.50,
+    "rights-link": 0.50,
     "site-policy": 0.60,
     "html-comment": 0.40,
     "script-json": 0.40,

@@ -1,0 +1,102 @@
+"""Weak signals a reader never sees: HTML comments and the page's embedded JSON state.
+
+* HTML comments: old Creative Commons chooser output kept RDF in a comment
+  (``<License rdf:about="http://creativecommons.org/licenses/by/2.0/">``), and some pages
+  keep their notice there (a GFDL permission notice, "COPYRIGHT X Tous droits réservés").
+  A comment that speaks of a template, theme, design, stylesheet or code is about that,
+  not the text. Conditional comments (``[if IE]``) are skipped.
+* Embedded JSON state (``<script>`` other than JSON-LD): a ``"license"`` value that says
+  all rights are reserved (e.g. ``"license":"ALL_RIGHTS_RESERVED"``). Only reservations
+  are read there: an open license claimed from opaque application state is not worth the
+  risk of a wrong claim.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.etree
+import lxml.html
+
+from crawler.evidence import Evidence
+from crawler.licenses import find_license_mentions, spdx_from_url
+from crawler.licenses.ids import ALL_RIGHTS_RESERVED
+from crawler.licenses.scoring import weigh
+from crawler.signals import lexicon
+from crawler.signals.text import gfdl_variant
+
+_URL = re.compile(r"(?:https?:)?//[^\s\"'<>]+")
+_COMMENT_SCOPE = re.compile(
+    r"\b(?:templates?|themes?|design(?:ed)?|stylesheets?|css|javascript|jquery|scripts?|"
+    r"plugins?|fonts?|icons?|code|software|library|framework|polyfill)\b",
+    re.I,
+)
+_SCRIPT_LICENSE = re.compile(r"""["']license["']\s*:\s*["']([A-Za-z_ -]{3,40})["']""")
+_RESERVED_STATE = re.compile(r"^all[_ -]?rights[_ -]?reserved$", re.I)
+_MAX_COMMENT = 20_000
+
+
+def comment_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
+    """License and rights evidence inside HTML comments (weak, ``where="html-comment"``)."""
+    evidence: list[Evidence] = []
+    for comment in tree.iter(lxml.etree.Comment):
+        text = (comment.text or "")[:_MAX_COMMENT]
+        if not text.strip() or text.lstrip().startswith("[if"):
+            continue
+        where = "html-comment"
+        scope = _COMMENT_SCOPE.search(text)
+        if scope:
+            where = f"html-comment:{scope.group(0).lower()}-only"
+        found: set[str] = set()
+        if "rdf" in text.lower() or "creativecommons" in text.lower():
+            for m in _URL.finditer(text):
+                spdx = spdx_from_url(m.group(0))
+                if spdx and spdx not in found:
+                    found.add(spdx)
+                    evidence.append(
+                        Evidence(
+                            "html-comment", m.group(0), spdx, where, weigh("html-comment", where)
+                        )
+                    )
+        for mention in find_license_mentions(text):
+            before = text[max(0, mention.start - 200) : mention.start]
+            if mention.spdx in found or not lexicon.GRANT_CUE.search(before):
+                continue
+            found.add(mention.spdx)
+            spdx = gfdl_variant(mention.spdx, text[mention.end : mention.end + 400])
+            snippet = " ".join(text[max(0, mention.start - 120) : mention.end + 80].split())
+            evidence.append(
+                Evidence("html-comment", snippet, spdx, where, weigh("html-comment", where))
+            )
+        reserved = lexicon.RESERVED.search(text)
+        if reserved and not lexicon.SOME_RIGHTS.search(text):
+            snippet = " ".join(text[max(0, reserved.start() - 120) : reserved.end() + 40].split())
+            evidence.append(
+                Evidence(
+                    "html-comment",
+                    snippet,
+                    ALL_RIGHTS_RESERVED,
+                    where,
+                    weigh("html-comment", where),
+                )
+            )
+    return evidence
+
+
+def script_state_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
+    """Rights reservations in embedded JSON state (``"license":"ALL_RIGHTS_RESERVED"``)."""
+    for script in tree.iter("script"):
+        if (script.get("type") or "").lower() == "application/ld+json":
+            continue
+        for m in _SCRIPT_LICENSE.finditer(script.text or ""):
+            if _RESERVED_STATE.match(m.group(1).strip()):
+                return [
+                    Evidence(
+                        "script-json",
+                        m.group(0),
+                        ALL_RIGHTS_RESERVED,
+                        "script",
+                        weigh("script-json", "script"),
+                    )
+                ]
+    return []

@@ -1,0 +1,170 @@
+"""The visible text of a page, with a map from every character back to its element.
+
+Text statements ("licensed under ...", "Alle Rechte vorbehalten") are searched in one
+string; the offset of a match finds the element that holds it, and so its region. Scripts,
+styles and other invisible parts are left out, so a license inside a JavaScript comment
+never reads as a statement about the page. Block elements start a new line, which bounds
+sentences.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+import lxml.etree
+import lxml.html
+
+_SKIP = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "math",
+        "textarea",
+        "select",
+        "option",
+        "iframe",
+        "object",
+        "embed",
+        "head",
+        "title",
+    }
+)
+_BLOCK = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "br",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "dir",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "menu",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
+_SPACE = re.compile(r"\s+")
+_SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)|\n|\s[|·•]\s")
+
+
+@dataclass(slots=True)
+class PageText:
+    """Visible body text plus the owner element of each stretch of it."""
+
+    text: str
+    starts: list[int]
+    owners: list[lxml.etree._Element]
+
+    def element_at(self, offset: int) -> lxml.etree._Element:
+        """The element whose text holds the character at ``offset``."""
+        i = bisect.bisect_right(self.starts, offset) - 1
+        return self.owners[max(i, 0)]
+
+    def sentence(self, start: int, end: int) -> tuple[int, int]:
+        """Bounds of the sentence around ``text[start:end]`` (line breaks end sentences)."""
+        text = self.text
+        left = 0
+        for m in _SENTENCE_END.finditer(text, max(0, start - 400), start):
+            left = m.end()
+        m = _SENTENCE_END.search(text, end)
+        right = m.end() if m else len(text)
+        return left, right
+
+    def block(self, start: int, end: int) -> tuple[int, int]:
+        """Bounds of the line (block element) around ``text[start:end]``."""
+        left = self.text.rfind("\n", 0, start) + 1
+        right = self.text.find("\n", end)
+        return left, len(self.text) if right < 0 else right
+
+
+def page_text(tree: lxml.html.HtmlElement) -> PageText:
+    """Collect the visible text of ``tree``'s body (the whole tree if it has none)."""
+    body = tree.find("body")
+    root = body if body is not None else tree
+    parts: list[str] = []
+    starts: list[int] = []
+    owners: list[lxml.etree._Element] = []
+    length = 0
+
+    def add(text: str | None, owner: lxml.etree._Element) -> None:
+        nonlocal length
+        if not text:
+            return
+        chunk = _SPACE.sub(" ", text)
+        if chunk == " " and (not parts or parts[-1].endswith((" ", "\n"))):
+            return
+        starts.append(length)
+        owners.append(owner)
+        parts.append(chunk)
+        length += len(chunk)
+
+    def newline(owner: lxml.etree._Element) -> None:
+        nonlocal length
+        if parts and not parts[-1].endswith("\n"):
+            starts.append(length)
+            owners.append(owner)
+            parts.append("\n")
+            length += 1
+
+    # Iterative walk: ("open", el) visits an element, ("close", el) ends it and adds its tail.
+    stack: list[tuple[str, lxml.etree._Element]] = [("open", root)]
+    while stack:
+        action, el = stack.pop()
+        tag = el.tag if isinstance(el.tag, str) else None
+        if action == "close":
+            if tag in _BLOCK:
+                newline(el)
+            parent = el.getparent()
+            if el is not root and parent is not None:
+                add(el.tail, parent)
+            continue
+        if tag is None or tag.lower() in _SKIP:
+            parent = el.getparent()
+            if el is not root and parent is not None:
+                add(el.tail, parent)
+            continue
+        if tag in _BLOCK:
+            newline(el)
+        add(el.text, el)
+        stack.append(("close", el))
+        stack.extend(("open", child) for child in reversed(el))
+    return PageText("".join(parts), starts, owners)

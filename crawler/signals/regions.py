@@ -1,0 +1,186 @@
+"""Where on the page an element sits: the ``where`` of every piece of evidence.
+
+The position of a signal matters as much as its markup (SPEC section 2): a license link in
+an image caption or a comment section does not license the article, a footer statement is
+a site-wide one, and a statement inside the article is article-level.
+
+Regions, from the most to the least specific:
+
+* ``caption``: figures, figcaptions, image and photo credits (media only, never the text)
+* ``comment``: reader comment sections
+* ``main``: inside ``<article>``, ``<main>``, ``role=main``, ``itemprop=articleBody``, or an
+  element whose class/id names the post body (an article's own footer stays ``main``)
+* ``footer``, ``sidebar``, ``nav``, ``page-header``: page chrome, nearest ancestor wins
+* ``head``: inside ``<head>``
+* ``body``: anywhere else
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.etree
+import lxml.html
+
+CAPTION, COMMENT, MAIN, FOOTER, SIDEBAR, NAV, HEADER, HEAD, BODY = (
+    "caption",
+    "comment",
+    "main",
+    "footer",
+    "sidebar",
+    "nav",
+    "page-header",
+    "head",
+    "body",
+)
+SCOPED_OUT = frozenset({CAPTION, COMMENT})
+
+_TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAPTION_TOKEN = re.compile(
+    r"caption|bildunterschrift|bildnachweis|legende|"
+    r"(image|img|photo|foto|picture|media|bild)[-_]?(credit|copyright|source|quelle)|"
+    r"(credit|copyright)[-_]?(image|img|photo|foto|picture|media|bild)"
+)
+_COMMENT_TOKEN = re.compile(
+    r"^(comments?|commentlist|comment[-_].*|.*[-_]comments?|respond|disqus.*|"
+    r"kommentare?|commentaires?|comentarios?|reactions?|replies)$"
+)
+_MAIN_TOKENS = frozenset(
+    {
+        "entry-content",
+        "post-content",
+        "article-body",
+        "articlebody",
+        "post-body",
+        "postbody",
+        "entry-body",
+        "story-body",
+        "storybody",
+        "article-content",
+        "articlecontent",
+        "post-entry",
+        "hentry",
+    }
+)
+_FOOTER_TOKENS = frozenset(
+    {
+        "footer",
+        "colophon",
+        "site-info",
+        "siteinfo",
+        "site-footer",
+        "page-footer",
+        "footer-widgets",
+        "copyright",
+        "impressum",
+    }
+)
+_SIDEBAR_TOKENS = frozenset(
+    {
+        "sidebar",
+        "widget",
+        "secondary",
+        "widget-area",
+        "aside",
+        "sidebar-primary",
+        "sidebar-secondary",
+        "rightcol",
+        "leftcol",
+    }
+)
+_NAV_TOKENS = frozenset({"nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs"})
+_HEADER_TOKENS = frozenset({"header", "masthead", "site-header", "page-header", "banner"})
+
+_STRUCTURAL_TAGS = {"footer": FOOTER, "aside": SIDEBAR, "nav": NAV, "header": HEADER}
+_ROLES = {
+    "contentinfo": FOOTER,
+    "complementary": SIDEBAR,
+    "navigation": NAV,
+    "banner": HEADER,
+    "main": MAIN,
+}
+
+
+def _tokens(el: lxml.html.HtmlElement) -> list[str]:
+    raw = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+    parts = raw.split()
+    return parts + [t for p in parts for t in _TOKEN_SPLIT.split(p) if t and t != p]
+
+
+def _own_region(el: lxml.html.HtmlElement) -> str | None:
+    """The region an element names by itself, from its tag, role, itemprop, class or id."""
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in ("figure", "figcaption"):
+        return CAPTION
+    if tag in ("article", "main") or (el.get("itemprop") or "").lower() == "articlebody":
+        return MAIN
+    role = (el.get("role") or "").lower()
+    if role in _ROLES:
+        return _ROLES[role]
+    if tag in _STRUCTURAL_TAGS:
+        return _STRUCTURAL_TAGS[tag]
+    if tag in ("body", "html"):
+        return None
+    tokens = _tokens(el)
+    if not tokens:
+        return None
+    if any(_CAPTION_TOKEN.search(t) for t in tokens):
+        return CAPTION
+    if any(_COMMENT_TOKEN.match(t) for t in tokens):
+        return COMMENT
+    token_set = set(tokens)
+    for names, region in (
+        (_MAIN_TOKENS, MAIN),
+        (_FOOTER_TOKENS, FOOTER),
+        (_SIDEBAR_TOKENS, SIDEBAR),
+        (_NAV_TOKENS, NAV),
+        (_HEADER_TOKENS, HEADER),
+    ):
+        if token_set & names:
+            return region
+    return None
+
+
+class RegionMap:
+    """Classifies elements of one tree into regions, memoising along the ancestor chain."""
+
+    def __init__(self) -> None:
+        self._memo: dict[lxml.etree._Element, str] = {}
+
+    def region(self, el: lxml.etree._Element) -> str:
+        """The region of ``el`` (see the module docstring)."""
+        if el in self._memo:
+            return self._memo[el]
+        chain: list[lxml.etree._Element] = []
+        node: lxml.etree._Element | None = el
+        while node is not None:
+            chain.append(node)
+            node = node.getparent()
+        result = self._classify(chain)
+        self._memo[el] = result
+        return result
+
+    @staticmethod
+    def _classify(chain: list[lxml.etree._Element]) -> str:
+        own = [_own_region(n) if isinstance(n.tag, str) else None for n in chain]
+        if any(isinstance(n.tag, str) and n.tag == "head" for n in chain):
+            return HEAD
+        for scoped in (CAPTION, COMMENT):
+            if scoped in own:
+                return scoped
+        in_article = any(
+            isinstance(n.tag, str)
+            and (
+                n.tag in ("article", "main")
+                or (n.get("role") or "").lower() == "main"
+                or (n.get("itemprop") or "").lower() == "articlebody"
+            )
+            for n in chain
+        )
+        for region in own:
+            if region is None:
+                continue
+            if region in (FOOTER, HEADER) and in_article:
+                return MAIN
+            return region
+        return BODY

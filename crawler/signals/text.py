@@ -1,0 +1,235 @@
+"""License, public-domain and rights statements in the visible text of a page.
+
+A license *mention* is only a grant when its sentence says so ("licensed under", "steht
+unter", "sous licence", ...), when it is not about something else (photos, code, comments,
+data: see :mod:`crawler.signals.lexicon`), and, inside the article, when the sentence is
+about this very page ("This article is distributed under ...") rather than an article that
+talks *about* a license. Everything seen is returned as evidence; what does not qualify
+keeps weight 0 and says why in its ``where`` (``main:about``, ``footer:images-only``,
+``main:mention``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import lxml.etree
+
+from crawler.evidence import Evidence
+from crawler.licenses import find_license_mentions, spdx_from_url
+from crawler.licenses.ids import ALL_RIGHTS_RESERVED, PUBLIC_DOMAIN
+from crawler.licenses.scoring import weigh
+from crawler.signals import lexicon
+from crawler.signals.pagetext import PageText
+from crawler.signals.regions import CAPTION, FOOTER, HEAD, MAIN, SCOPED_OUT, SIDEBAR, RegionMap
+
+_LICENSE_URL_IN_TEXT = re.compile(
+    r"(?:https?:)?//(?:www\.)?(?:creativecommons\.org/(?:licenses|publicdomain)|"
+    r"opendatacommons\.org/licenses|gnu\.org/(?:licenses|copyleft)|"
+    r"nationalarchives\.gov\.uk/doc/open-government-licence)/[^\s<>\"')\]]*",
+    re.I,
+)
+# "licensed under MIT" / "Lizenz: MIT": the bare acronym only counts right after a cue.
+_BARE_MIT = re.compile(
+    r"\b(?:licen[cs]ed|released|available|distributed)\s+under\s+(?:the\s+)?(MIT)\b(?!\s*-)"
+    r"|\b(?:license|licence|lizenz)\s*:\s*(MIT)\b",
+    re.I,
+)
+_GFDL_NO_INVARIANTS = re.compile(r"with\s+(?:no|the)\s+Invariant\s+Sections?", re.I)
+_MEDIA_XPATH = lxml.etree.XPath(
+    ".//img | .//picture | .//video | preceding-sibling::*[1][self::img or self::picture or "
+    "self::figure or self::video] | preceding-sibling::*[1]//img"
+)
+_NOT_CONTENT_IMAGE = re.compile(r"logo|icon|sprite|badge|button|spacer|pixel|avatar|ie6png", re.I)
+_BLOCK_TAGS = frozenset({"p", "div", "li", "td", "dd", "section", "span", "small", "figure"})
+_MAX_VALUE = 300
+
+
+@dataclass(frozen=True, slots=True)
+class CopyrightNotice:
+    """A copyright notice found in the text, with its region."""
+
+    text: str
+    where: str
+
+
+def _media_credit(el: lxml.etree._Element, line: str) -> bool:
+    """A short line next to an image reads as a media credit ("(c) Markus Leitner")."""
+    if len(line) > 120:
+        return False
+    node = el
+    while node is not None and isinstance(node.tag, str) and node.tag not in _BLOCK_TAGS:
+        node = node.getparent()
+    if node is None:
+        return False
+    return any(is_content_image(img) for img in _MEDIA_XPATH(node))
+
+
+def is_content_image(el: lxml.etree._Element) -> bool:
+    """An image or video of the content, not a logo, icon, badge or tracking pixel."""
+    if el.tag in ("picture", "video", "figure"):
+        return True
+    described = " ".join(el.get(a) or "" for a in ("src", "alt", "class", "id"))
+    return not _NOT_CONTENT_IMAGE.search(described)
+
+
+class _Scanner:
+    """One page's text, with helpers to place a match and to judge its sentence."""
+
+    def __init__(self, ptext: PageText, regions: RegionMap) -> None:
+        self.ptext = ptext
+        self.regions = regions
+
+    def place(self, start: int, end: int) -> str:
+        """The region of a match, ``caption`` for short media credits."""
+        el = self.ptext.element_at(start)
+        region = self.regions.region(el)
+        if region not in SCOPED_OUT and region not in (FOOTER, SIDEBAR, HEAD):
+            lo, hi = self.ptext.block(start, end)
+            if _media_credit(el, self.ptext.text[lo:hi]):
+                return CAPTION
+        return region
+
+    def sentence(self, start: int, end: int) -> tuple[str, str, str]:
+        """(text before the match, the whole sentence, text after) within its sentence."""
+        lo, hi = self.ptext.sentence(start, end)
+        text = self.ptext.text
+        return text[lo:start], text[lo:hi].strip(), text[end:hi]
+
+    def block_before(self, start: int) -> str:
+        """The text of the match's block (line) before it."""
+        lo, _hi = self.ptext.block(start, start)
+        return self.ptext.text[lo:start]
+
+    def scope(self, before: str, after: str) -> str | None:
+        """What the sentence restricts the statement to, if not the text."""
+        return lexicon.scope_words_before(before) or lexicon.scope_after(after)
+
+
+def gfdl_variant(spdx: str, following: str) -> str:
+    """``GFDL-1.3-or-later`` + "with no Invariant Sections" -> the no-invariants variant."""
+    if (
+        spdx.startswith("GFDL-")
+        and "invariants" not in spdx
+        and _GFDL_NO_INVARIANTS.search(following)
+    ):
+        return spdx.replace("-only", "-no-invariants-only").replace(
+            "-or-later", "-no-invariants-or-later"
+        )
+    return spdx
+
+
+def grant_where(
+    region: str, before: str, sentence: str, after: str, scope: str | None, block_before: str = ""
+) -> str:
+    """The ``where`` of a license mention: its region, or why it is not a grant.
+
+    A mention is a grant when its sentence has a grant cue, or when the same block says
+    just before that this page is licensed ("This article is distributed under the terms
+    of the CC BY-NC License ... See: <license URL>"). Inside the article the statement must
+    also be about this page.
+    """
+    if region in SCOPED_OUT:
+        return region
+    if scope:
+        return f"{region}:{scope.replace(' ', '-')}-only"
+    lead = block_before[-400:]
+    lead_grant = bool(lexicon.SELF_REFERENCE.search(lead) and lexicon.GRANT_CUE.search(lead))
+    if not (lexicon.GRANT_CUE.search(before) or lexicon.GRANT_CUE.search(after[:60]) or lead_grant):
+        return f"{region}:mention"
+    if region == MAIN and not (lexicon.SELF_REFERENCE.search(sentence) or lead_grant):
+        return f"{region}:about"
+    return region
+
+
+def text_evidence(
+    ptext: PageText, regions: RegionMap
+) -> tuple[list[Evidence], list[CopyrightNotice]]:
+    """License, public-domain and rights evidence from the visible text, and the notices."""
+    scan = _Scanner(ptext, regions)
+    text = ptext.text
+    evidence: list[Evidence] = []
+
+    # Plain public-domain wording is read by lexicon.PUBLIC_DOMAIN, which wants a
+    # dedication ("placed in the public domain"), not the bare phrase.
+    mentions = [
+        (m.start, m.end, m.spdx) for m in find_license_mentions(text) if m.spdx != PUBLIC_DOMAIN
+    ]
+    mentions += [
+        (m.start(), m.end(), spdx)
+        for m in _LICENSE_URL_IN_TEXT.finditer(text)
+        if (spdx := spdx_from_url(m.group(0)))
+    ]
+    mentions += [
+        (m.start(g), m.end(g), "MIT")
+        for m in _BARE_MIT.finditer(text)
+        for g in (1, 2)
+        if m.group(g)
+    ]
+    for start, end, spdx in sorted(mentions):
+        before, sentence, after = scan.sentence(start, end)
+        region = scan.place(start, end)
+        where = grant_where(
+            region, before, sentence, after, scan.scope(before, after), scan.block_before(start)
+        )
+        spdx = gfdl_variant(spdx, text[end : end + 400])
+        evidence.append(Evidence("text", sentence[:_MAX_VALUE], spdx, where, weigh("text", where)))
+
+    for m in lexicon.PUBLIC_DOMAIN.finditer(text):
+        before, sentence, after = scan.sentence(m.start(), m.end())
+        region = scan.place(m.start(), m.end())
+        where = region
+        if region not in SCOPED_OUT:
+            scope = scan.scope(before, after)
+            if scope:
+                where = f"{region}:{scope.replace(' ', '-')}-only"
+            elif not lexicon.SELF_REFERENCE.search(sentence):
+                where = f"{region}:about"
+        evidence.append(
+            Evidence("text", sentence[:_MAX_VALUE], PUBLIC_DOMAIN, where, weigh("text", where))
+        )
+
+    some_rights = [m.span() for m in lexicon.SOME_RIGHTS.finditer(text)]
+    for m in lexicon.RESERVED.finditer(text):
+        if any(lo <= m.start() < hi for lo, hi in some_rights):
+            continue
+        evidence.append(_rights(scan, m.start(), m.end(), "rights-statement"))
+
+    notices: list[CopyrightNotice] = []
+    for m in lexicon.COPYRIGHT_NOTICE.finditer(text):
+        ev = _rights(scan, m.start(), m.end(), "copyright-notice")
+        evidence.append(ev)
+        if ev.weight > 0:
+            notices.append(CopyrightNotice(_notice_text(text, m.start()), ev.where))
+    return _dedupe(evidence), notices
+
+
+def _rights(scan: _Scanner, start: int, end: int, kind: str) -> Evidence:
+    before, sentence, after = scan.sentence(start, end)
+    region = scan.place(start, end)
+    where = region
+    if region not in SCOPED_OUT:
+        scope = lexicon.scope_words_before(before)
+        if scope:
+            where = f"{region}:{scope.replace(' ', '-')}-only"
+    return Evidence(kind, sentence[:_MAX_VALUE], ALL_RIGHTS_RESERVED, where, weigh(kind, where))
+
+
+def _notice_text(text: str, start: int) -> str:
+    """The notice from its (c) sign to the end of its line, trimmed."""
+    end = text.find("\n", start)
+    notice = text[start : end if end >= 0 else len(text)]
+    notice = re.split(r"\s[|·•]\s", notice)[0]
+    return notice.strip()[:200]
+
+
+def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
+    seen: set[tuple[str, str, str, str]] = set()
+    out = []
+    for ev in evidence:
+        key = (ev.kind, ev.value, ev.spdx, ev.where)
+        if key not in seen:
+            seen.add(key)
+            out.append(ev)
+    return out
