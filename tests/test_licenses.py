@@ -346,9 +346,7 @@ def test_mentions_in_running_text() -> None:
          "CC-BY-NC-SA-4.0"),
         ("MIT License", "MIT"),
         ("GNU FDL", "LicenseRef-GFDL-unversioned"),
-        ("public domain", "LicenseRef-PublicDomain"),
         ("CC0", "CC0-1.0"),
-        ("All rights reserved", "LicenseRef-All-Rights-Reserved"),
     ]
     for m in find_license_mentions(text):
         assert text[m.start:m.end] == m.matched
@@ -388,13 +386,31 @@ def test_mentions_adjacent_abbreviation_or_url_gives_the_version() -> None:
             "(CC BY-NC 3.0) license")
     [m] = find_license_mentions(text)
     assert m.spdx == "CC-BY-NC-3.0"
-    assert m.matched.startswith("Creative Commons Attribution Non Commercial (CC BY-NC 3.0")
+    assert m.matched == "Creative Commons Attribution Non Commercial (CC BY-NC 3.0)"
     text = ("under the terms of the Creative Commons Attribution License "
             "(http://creativecommons.org/licenses/by/2.0), which permits")
     [m] = find_license_mentions(text)
     assert (m.spdx, m.matched[-4:]) == ("CC-BY-2.0", "2.0)")
     text = "the Creative Commons Attribution License (http://creativecommons.org/licenses/by-sa/2.0)"
     assert [m.spdx for m in find_license_mentions(text)] == ["LicenseRef-CC-BY-unversioned"]
+
+
+def test_mentions_public_domain_dedication_with_url() -> None:
+    text = ("The Creative Commons Public Domain Dedication waiver "
+            "(http://creativecommons.org/publicdomain/zero/1.0/) applies to the data.")
+    [m] = find_license_mentions(text)
+    assert m.spdx == "CC0-1.0" and m.matched.endswith("zero/1.0/)")
+    text = "The Creative Commons Public Domain Dedication (https://creativecommons.org/licenses/by/4.0/)"
+    assert [m.spdx for m in find_license_mentions(text)] == ["LicenseRef-PublicDomain"]
+
+
+def test_statements_are_names_but_not_mentions() -> None:
+    """'public domain' and 'all rights reserved' are statements: signals/text reads them in
+    running text with its own lexicon; an isolated string still maps."""
+    text = "Placed in the public domain. Alle Rechte vorbehalten. All rights reserved."
+    assert find_license_mentions(text) == []
+    assert spdx_from_name("public domain") == "LicenseRef-PublicDomain"
+    assert spdx_from_name("Alle Rechte vorbehalten") == "LicenseRef-All-Rights-Reserved"
 
 
 def test_mentions_gfdl_notice() -> None:

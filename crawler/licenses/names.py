@@ -13,8 +13,12 @@ One grammar serves :func:`find_license_mentions` (scan running text) and
   ``LicenseRef-CC-<TYPE>-unversioned``. A name followed directly by its abbreviation with a
   version ("Creative Commons Attribution Non Commercial (CC BY-NC 3.0)") or by a CC URL of
   the same type in parentheses takes that version.
-* "CC0" (-> ``CC0-1.0``), "Public Domain Mark" (-> ``CC-PDM-1.0``), "public domain" and its
-  translations (-> ``LicenseRef-PublicDomain``), "All rights reserved" and translations
+* "CC0" (-> ``CC0-1.0``), "Public Domain Mark" (-> ``CC-PDM-1.0``), "Creative Commons Public
+  Domain Dedication" (-> ``LicenseRef-PublicDomain``, or the CC0/PDM id of a license URL in
+  parentheses right after it).
+* Statements, read by :func:`spdx_from_name` only (running text is left to the text-signal
+  lexicon, which needs the surrounding sentence): "public domain" and its translations
+  (-> ``LicenseRef-PublicDomain``), "All rights reserved" and its translations
   (-> ``LicenseRef-All-Rights-Reserved``).
 * GNU FDL/GPL/LGPL/AGPL with version, "or (at your option) any later version" and, for the
   FDL, "with no Invariant Sections" / "with the Invariant Sections being" ->
@@ -176,6 +180,7 @@ _BRANCHES = [
     r"|\bTous\s+droits\s+r[ée]serv[ée]s\b|\bTodos\s+los\s+derechos\s+reservados\b"
     r"|\bTutti\s+i\s+diritti\s+riservati\b|\bTodos\s+os\s+direitos\s+reservados\b"
     r"|\bAlle\s+rechten\s+voorbehouden\b)",
+    r"(?P<ccpdd>Creative\s+Commons\s+Public\s+Domain\s+Dedication(?:\s+waiver)?\b)",
     r"(?P<pd>\bpublic\s+domain\b|\bgemeinfrei\b|\bdomaine\s+public\b"
     r"|\bdominio\s+p[úu]blico\b|\bpubblico\s+dominio\b|\bdom[íi]nio\s+p[úu]blico\b"
     r"|\bpubliek\s+domein\b)",
@@ -190,9 +195,13 @@ _SIMPLE = {
     "mit": "MIT",
     "odcby": "ODC-By-1.0",
     "unlicense": "Unlicense",
+    "ccpdd": PUBLIC_DOMAIN,
     "arr": ALL_RIGHTS_RESERVED,
     "pd": PUBLIC_DOMAIN,
 }
+# Statements rather than names: only spdx_from_name reads them (signals/text has its own
+# lexicon for "placed in the public domain" and "all rights reserved" in running text).
+_STATEMENTS = frozenset({"arr", "pd"})
 
 
 def _cc(
@@ -243,6 +252,8 @@ def _gnu(text: str, match: re.Match[str], family: str) -> tuple[int, str] | None
 def _resolve(text: str, match: re.Match[str], relaxed: bool) -> tuple[int, str] | None:
     kind = match.lastgroup
     assert kind is not None
+    if kind in _STATEMENTS and not relaxed:
+        return None
     if kind in _SIMPLE:
         return match.end(), _SIMPLE[kind]
     if kind in ("ccfull", "ccabbr", "ccbare"):
@@ -291,27 +302,43 @@ def _cc_type_of(spdx: str) -> str | None:
     return match["type"] if match else None
 
 
-def _refine_unversioned(text: str, mentions: list[Mention]) -> list[Mention]:
-    """Merge "<CC name> (<same type with version>)" and "<CC name> (<CC URL>)"."""
+_PD_IDS = frozenset({"CC0-1.0", "CC-PDM-1.0", "CC-PDDC"})
+
+
+def _adjacent_url_id(text: str, m: Mention) -> tuple[int, str] | None:
+    """(end, id) of a license URL in parentheses right after ``m`` that refines it."""
+    url = _ADJ_URL.match(text, m.end)
+    spdx = spdx_from_url(url[1]) if url else None
+    if spdx is None or spdx.endswith("-unversioned"):
+        return None
+    if m.spdx == PUBLIC_DOMAIN:
+        return (url.end(), spdx) if spdx in _PD_IDS else None
+    ctype = _cc_type_of(m.spdx)
+    return (url.end(), spdx) if ctype is not None and _cc_type_of(spdx) == ctype else None
+
+
+def _refine(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Merge an unversioned CC name with a directly following abbreviation of the same type
+    ("... Non Commercial (CC BY-NC 3.0)") or license URL in parentheses, and "public
+    domain" names with a following CC0 / PDM URL."""
     out: list[Mention] = []
     i = 0
     while i < len(mentions):
         m = mentions[i]
-        ctype = _cc_type_of(m.spdx) if m.spdx.endswith("-unversioned") else None
-        if ctype is not None:
-            nxt = mentions[i + 1] if i + 1 < len(mentions) else None
-            gap = _ADJ_OPEN.match(text, m.end)
-            if nxt and gap.end() == nxt.start and _cc_type_of(nxt.spdx) == ctype:
-                out.append(Mention(m.start, nxt.end, text[m.start:nxt.end], nxt.spdx))
-                i += 2
-                continue
-            url = _ADJ_URL.match(text, m.end)
-            spdx = spdx_from_url(url[1]) if url else None
-            if spdx and _cc_type_of(spdx) == ctype and not spdx.endswith("-unversioned"):
-                out.append(Mention(m.start, url.end(), text[m.start:url.end()], spdx))
-                i += 1
-                continue
-        out.append(m)
+        unversioned = m.spdx.endswith("-unversioned")
+        nxt = mentions[i + 1] if i + 1 < len(mentions) else None
+        gap = _ADJ_OPEN.match(text, m.end)
+        ctype = _cc_type_of(m.spdx) if unversioned else None
+        if ctype and nxt and gap.end() == nxt.start and _cc_type_of(nxt.spdx) == ctype:
+            end = nxt.end + 1 if "(" in gap[0] and text[nxt.end:nxt.end + 1] == ")" else nxt.end
+            out.append(Mention(m.start, end, text[m.start:end], nxt.spdx))
+            i += 2
+            continue
+        refined = _adjacent_url_id(text, m) if unversioned or m.spdx == PUBLIC_DOMAIN else None
+        if refined:
+            out.append(Mention(m.start, refined[0], text[m.start:refined[0]], refined[1]))
+        else:
+            out.append(m)
         i += 1
     return out
 
@@ -320,9 +347,11 @@ def _refine_unversioned(text: str, mentions: list[Mention]) -> list[Mention]:
 # finds candidate positions, where the full grammar is then tried.
 _ANCHOR_WORDS = (
     "creative", "cc", "attribu", "atribu", "namensnennung", "paternit", "reconocimiento",
-    "naamsvermelding", "public", "open", "gnu", "gfdl", "gpl", "lgpl", "agpl", "mit",
-    "expat", "apache", "ogl", "odbl", "odc", "pddl", "unlicense", "the unlicense", "all",
-    "alle", "tous", "todos", "tutti", "gemeinfrei", "domaine", "dominio", "domínio",
+    "naamsvermelding", "public domain mark", "public domain dedication", "open", "gnu", "gfdl",
+    "gpl", "lgpl", "agpl", "mit", "expat", "apache", "ogl", "odbl", "odc", "pddl", "unlicense",
+)
+_STATEMENT_WORDS = (
+    "public", "all", "tous", "todos", "tutti", "gemeinfrei", "domaine", "dominio", "domínio",
     "pubblico", "publiek",
 )
 
@@ -341,6 +370,7 @@ def _anchor_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
 
 
 _ANCHOR = _anchor_pattern(_ANCHOR_WORDS)
+_ANCHOR_RELAXED = _anchor_pattern(_ANCHOR_WORDS + _STATEMENT_WORDS)
 
 
 def _lower_same_length(text: str) -> str:
@@ -354,7 +384,8 @@ def _lower_same_length(text: str) -> str:
 def _scan(text: str, relaxed: bool) -> list[Mention]:
     mentions: list[Mention] = []
     pos = 0
-    for anchor in _ANCHOR.finditer(_lower_same_length(text)):
+    anchors = _ANCHOR_RELAXED if relaxed else _ANCHOR
+    for anchor in anchors.finditer(_lower_same_length(text)):
         start = anchor.start()
         if start < pos or (start and text[start - 1].isalnum()):
             continue
@@ -369,7 +400,7 @@ def _scan(text: str, relaxed: bool) -> list[Mention]:
             end -= 1
         mentions.append(Mention(start, end, text[start:end], resolved[1]))
         pos = end
-    return _refine_unversioned(text, mentions)
+    return _refine(text, mentions)
 
 
 def find_license_mentions(text: str) -> list[Mention]:
