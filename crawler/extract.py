@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import extruct
+import extruct.utils
 import lxml.etree
 import lxml.html
 import trafilatura
@@ -168,14 +169,18 @@ def parse_page(
         raise InspectError(f"not HTML: the markup could not be parsed ({exc})") from exc
     if tree is None or not isinstance(tree, lxml.html.HtmlElement) or len(tree) < 1:
         raise InspectError("not HTML: the markup could not be parsed")
-    return ParsedPage(html=text, tree=tree, url=url, structured=structured_data(tree, url))
+    structured = structured_data(tree, url, repaired)
+    return ParsedPage(html=text, tree=tree, url=url, structured=structured)
 
 
-def structured_data(tree: lxml.html.HtmlElement, url: str | None) -> dict[str, list[Any]]:
+def structured_data(
+    tree: lxml.html.HtmlElement, url: str | None, html: str
+) -> dict[str, list[Any]]:
     """JSON-LD, microdata and RDFa items of the page, via extruct.
 
     Microdata and RDFa extraction only run when the page carries their attributes: on most
-    pages they find nothing, and RDFa extraction is the most expensive step of all.
+    pages they find nothing, and RDFa extraction is the most expensive step of all (it
+    needs extruct's own XML-DOM parse of the page).
     """
     found: dict[str, list[Any]] = {"json-ld": [], "microdata": [], "rdfa": []}
     try:
@@ -189,7 +194,8 @@ def structured_data(tree: lxml.html.HtmlElement, url: str | None) -> dict[str, l
             found["microdata"] = []
     if _RDFA_XPATH(tree):
         try:
-            found["rdfa"] = extruct.RDFaExtractor().extract_items(tree, base_url=url or "")
+            dom = extruct.utils.parse_xmldom_html(html.encode("utf-8", "surrogatepass"), "utf-8")
+            found["rdfa"] = extruct.RDFaExtractor().extract_items(dom, base_url=url or "")
         except Exception:  # pyRdfa fails on some malformed prefixes
             found["rdfa"] = []
     return found

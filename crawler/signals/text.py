@@ -217,11 +217,18 @@ def _rights(scan: _Scanner, start: int, end: int, kind: str) -> Evidence:
 
 
 def _notice_text(text: str, start: int) -> str:
-    """The notice from its (c) sign to the end of its line, trimmed."""
+    """The notice from its (c) sign: up to "All rights reserved" if that follows, else to
+    the end of its first sentence, and never past its line."""
     end = text.find("\n", start)
     notice = text[start : end if end >= 0 else len(text)]
-    notice = re.split(r"\s[|·•]\s", notice)[0]
-    return notice.strip()[:200]
+    notice = re.split(r"\s[|·•]\s", notice)[0][:300]
+    reserved = lexicon.RESERVED.search(notice)
+    if reserved and reserved.start() < 200:
+        return notice[: reserved.end()].strip(" ,;") + (
+            "." if notice[reserved.end() :].startswith(".") else ""
+        )
+    stop = re.search(r"(?<=\w{3})[.!?](?=\s|$)", notice)
+    return (notice[: stop.end()] if stop else notice).strip()[:200]
 
 
 def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
