@@ -315,7 +315,7 @@ def _run_worker(setup: _WorkerSetup, paths: Iterable[Path],
         kept_writer.abort()
         if excluded_writer is not None:
             excluded_writer.abort()
-        manifest.close()
+        manifest.abort()
         raise
     kept_writer.close()
     if excluded_writer is not None:

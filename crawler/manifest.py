@@ -27,6 +27,7 @@ from crawler.licenses import license_info
 from crawler.policies import expression_ids
 
 MANIFEST_PARQUET = "attribution.parquet"
+ROW_GROUP_ROWS = 65_536
 MANIFEST_TEXT = "ATTRIBUTION.txt"
 CHANGES = "text extracted from the original HTML"
 NOASSERTION = "NOASSERTION"
@@ -161,6 +162,8 @@ class ManifestWriter:
         self._writer = pq.ParquetWriter(parquet_path, MANIFEST_SCHEMA, compression="zstd")
         self._text = open(text_path, "wb")  # noqa: SIM115 - closed in close()
         self._lookup = _LicenseLookup()
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
         self.rows = 0
 
     def add(self, batch: pa.RecordBatch) -> None:
@@ -169,12 +172,29 @@ class ManifestWriter:
             return
         names, urls = self._lookup.columns(batch.column("license"))
         rows, blocks = manifest_batch(batch, names, urls)
-        self._writer.write_batch(rows)
+        self._pending.append(rows)
+        self._pending_rows += rows.num_rows
+        if self._pending_rows >= ROW_GROUP_ROWS:
+            self._flush()
         _write_strings(self._text, blocks)
         self.rows += batch.num_rows
 
+    def _flush(self) -> None:
+        """Write the pending manifest rows as one row group."""
+        if self._pending:
+            self._writer.write_table(pa.Table.from_batches(self._pending, MANIFEST_SCHEMA),
+                                     row_group_size=self._pending_rows)
+        self._pending, self._pending_rows = [], 0
+
     def close(self) -> None:
         """Finish both files."""
+        self._flush()
+        self._writer.close()
+        self._text.close()
+
+    def abort(self) -> None:
+        """Close both files without writing pending rows (their folder is being dropped)."""
+        self._pending, self._pending_rows = [], 0
         self._writer.close()
         self._text.close()
 
