@@ -61,6 +61,7 @@ EXCLUSIONS = [
     ({"license": "NOASSERTION", "license_category": "unknown"}, "category:unknown"),
     ({"license": "MIT AND CC-BY-NC-4.0", "license_category": "noncommercial"},
      "category:noncommercial"),
+    ({"license": "MIT OR OR ("}, "license-invalid"),
     ({"license_confidence": 0.2}, "low-confidence"),
     ({"tdm_reserved": True, "ai_optout": ["tdmrep"]}, "optout:tdmrep"),
     ({"tdm_reserved": True}, "optout:tdmrep"),

@@ -53,6 +53,12 @@ def test_failing_license_reason_names_its_category(license_: str, reason: str) -
     assert load_policy("permissive").license_reason(license_) == reason
 
 
+def test_invalid_expression_has_its_own_reason() -> None:
+    policy = load_policy("open")
+    assert policy.license_reason("MIT OR OR (") == "license-invalid"
+    assert policy.license_reason("Not-A-Real-License-1.0") == "license-invalid"
+
+
 def test_missing_license_is_noassertion() -> None:
     assert load_policy("open").license_reason(None) == "category:unknown"
 
