@@ -15,8 +15,7 @@ from crawler.site_policy import SitePolicy, SitePolicyError
 _EPILOG = """examples:
   licrawl inspect page.html --url https://example.org/post
   curl -s https://example.org/ | licrawl inspect - --url https://example.org/
-  licrawl inspect page.html --json \
-      --header 'Link: <https://creativecommons.org/licenses/by/4.0/>; rel="license"'
+  licrawl inspect page.html --json --header 'Link: <https://example.org/l>; rel="license"'
 """
 
 
