@@ -19,6 +19,7 @@ from crawler.licenses import (
     spdx_from_name,
     spdx_from_url,
 )
+from crawler.licenses import ids as known
 
 # ---------------------------------------------------------------- URLs
 
@@ -413,6 +414,13 @@ def test_statements_are_names_but_not_mentions() -> None:
     assert spdx_from_name("Alle Rechte vorbehalten") == "LicenseRef-All-Rights-Reserved"
 
 
+def test_mentions_ports_only_where_they_exist() -> None:
+    assert _spans("Photo: CC BY 2.0 Jordan Smith") == [("CC BY 2.0", "CC-BY-2.0")]
+    assert _spans("Foto: CC BY-SA 4.0 Deutschland-Tour") == [("CC BY-SA 4.0", "CC-BY-SA-4.0")]
+    assert _spans("Bild: CC BY-SA 3.0 DE") == [("CC BY-SA 3.0 DE", "CC-BY-SA-3.0-DE")]
+    assert spdx_from_url("https://creativecommons.org/licenses/by-sa/4.0/de/") == "CC-BY-SA-4.0"
+
+
 def test_mentions_gfdl_notice() -> None:
     text = (
         "Permission is granted to copy, distribute and/or modify this document under the terms "
@@ -581,13 +589,15 @@ def _emitted_ids() -> set[str]:
     """Every id the mappers emit for the inputs in this file."""
     ids = {v for v in URLS.values() if v} | set(NAMES.values())
     ids |= {m.spdx for text in NAMES for m in find_license_mentions(text)}
-    from crawler.licenses.ids import CC_PORTS, CC_TYPES, CC_VERSIONS, cc_id
-
-    for ctype in CC_TYPES:
-        ids.add(cc_id(ctype, None))
-        for version in CC_VERSIONS:
-            ids.add(cc_id(ctype, version))
-            ids.update(cc_id(ctype, version, port) for port in CC_PORTS.values())
+    ids |= {known.gnu_unversioned(family) for family in known.GNU_FAMILIES}
+    ids |= {known.PUBLIC_DOMAIN, known.ALL_RIGHTS_RESERVED, known.OGL_UK_UNVERSIONED,
+            known.OGL_CANADA_UNVERSIONED, known.OWFA_1_0, known.W3C_DOCUMENT_2015,
+            known.W3C_DOCUMENT_2023, known.W3C_SOFTWARE_2023, known.APACHE_UNVERSIONED}
+    for ctype in known.CC_TYPES:
+        ids.add(known.cc_id(ctype, None))
+        for version in known.CC_VERSIONS:
+            ids.add(known.cc_id(ctype, version))
+            ids.update(known.cc_id(ctype, version, port) for port in known.CC_PORTS.values())
     return ids
 
 

@@ -17,6 +17,7 @@ from license_expression import LicenseExpression
 from crawler.licenses.expressions import SPECIAL, base_key, is_and, is_or, parse
 from crawler.licenses.ids import (
     ALL_RIGHTS_RESERVED,
+    APACHE_UNVERSIONED,
     CC_TYPES,
     CC_VERSIONS,
     GNU_FAMILIES,
@@ -60,7 +61,7 @@ _FIXED: dict[str, str] = {
     OGL_CANADA_UNVERSIONED: "permissive",
     OWFA_1_0: "permissive",
     W3C_SOFTWARE_2023: "permissive",
-    "LicenseRef-Apache-unversioned": "permissive",
+    APACHE_UNVERSIONED: "permissive",
     W3C_DOCUMENT_2015: "no-derivatives",
     W3C_DOCUMENT_2023: "no-derivatives",
     "ODbL-1.0": "copyleft",

@@ -28,7 +28,9 @@ _PORT_CODES = (
 CC_PORTS: dict[str, str] = {code: code.upper() for code in _PORT_CODES}
 CC_PORTS["scotland"] = "SCOTLAND"
 
-# Country names (several languages) -> port suffix, for license names in text.
+# Country names (several languages) -> port suffix, for license names in text. Names that
+# are also common given names or US states (Georgia, Jordan, Israel, India) are left out: a
+# credit such as "CC BY 2.0 Jordan Smith" must not become a port.
 PORT_NAMES: dict[str, str] = {
     "deutschland": "DE", "germany": "DE", "allemagne": "DE", "alemania": "DE",
     "germania": "DE", "alemanha": "DE", "duitsland": "DE",
@@ -64,12 +66,12 @@ PORT_NAMES: dict[str, str] = {
     "norwegen": "NO", "finland": "FI", "suomi": "FI", "finnland": "FI",
     "slovenia": "SI", "slovenija": "SI", "serbia": "RS", "srbija": "RS",
     "romania": "RO", "românia": "RO", "rumänien": "RO", "hungary": "HU",
-    "magyarország": "HU", "ungarn": "HU", "israel": "IL", "hong kong": "HK",
+    "magyarország": "HU", "ungarn": "HU", "hong kong": "HK",
     "taiwan": "TW", "china mainland": "CN", "china": "CN", "korea": "KR",
     "south korea": "KR", "singapore": "SG", "malaysia": "MY", "philippines": "PH",
-    "south africa": "ZA", "india": "IN", "uganda": "UG", "vietnam": "VN",
+    "south africa": "ZA", "uganda": "UG", "vietnam": "VN",
     "thailand": "TH", "bulgaria": "BG", "estonia": "EE", "macedonia": "MK", "malta": "MT",
-    "georgia": "GE", "egypt": "EG", "jordan": "JO", "azerbaijan": "AZ", "slovakia": "SK",
+    "egypt": "EG", "azerbaijan": "AZ", "slovakia": "SK",
     "armenia": "AM", "igo": "IGO",
 }
 
@@ -180,6 +182,7 @@ ALL_RIGHTS_RESERVED = "LicenseRef-All-Rights-Reserved"
 OGL_UK_UNVERSIONED = "LicenseRef-OGL-UK-unversioned"
 OGL_CANADA_UNVERSIONED = "LicenseRef-OGL-Canada-unversioned"
 OWFA_1_0 = "LicenseRef-OWFa-1.0"
+APACHE_UNVERSIONED = "LicenseRef-Apache-unversioned"
 W3C_DOCUMENT_2015 = "LicenseRef-W3C-Document-License-2015"
 W3C_DOCUMENT_2023 = "LicenseRef-W3C-Document-License-2023"
 W3C_SOFTWARE_2023 = "LicenseRef-W3C-Software-License-2023"

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from crawler.licenses.ids import (
     ALL_RIGHTS_RESERVED,
+    APACHE_UNVERSIONED,
     CC_TYPES,
     CC_VERSIONS,
     OGL_CANADA_UNVERSIONED,
@@ -61,7 +62,7 @@ _FIXED: dict[str, tuple[str, str | None]] = {
         "W3C Software and Document License (2023)",
         "https://www.w3.org/copyright/software-license-2023/",
     ),
-    "LicenseRef-Apache-unversioned": (
+    APACHE_UNVERSIONED: (
         "Apache License, version not stated",
         "https://www.apache.org/licenses/",
     ),

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from crawler.licenses.ids import (
     ALL_RIGHTS_RESERVED,
+    APACHE_UNVERSIONED,
     CC_VERSIONS,
     OGL_CANADA_UNVERSIONED,
     OGL_UK_UNVERSIONED,
@@ -230,6 +231,8 @@ def _cc(
         port = PORT_NAMES[re.sub(r"\s+", " ", tail["portname"].lower())]
     elif tail["portcode"]:
         port = tail["portcode"]
+    if port and version == "4.0":  # 4.0 has no ports: the word after it is something else
+        return tail.end("version"), cc_id(ctype, version)
     return tail.end(), cc_id(ctype, version, port)
 
 
@@ -276,7 +279,7 @@ def _resolve(text: str, match: re.Match[str], relaxed: bool) -> tuple[int, str] 
     if kind == "apache":
         tail = _VERSION_TAIL.match(text, match.end())
         if tail is None:
-            return match.end(), "LicenseRef-Apache-unversioned"
+            return match.end(), APACHE_UNVERSIONED
         spdx = spdx_lookup(f"Apache-{tail['version']}" + ("" if "." in tail["version"] else ".0"))
         return (tail.end(), spdx) if spdx else None
     if kind == "ogl":

@@ -16,6 +16,7 @@ Then each known license site is matched by its own rules; anything else is ``Non
 license path keeps its version and port: ``licenses/by-sa/2.0`` is ``CC-BY-SA-2.0``,
 ``licenses/by/3.0/us`` is ``CC-BY-3.0-US``, a port the SPDX list lacks becomes
 ``LicenseRef-CC-BY-SA-3.0-ES``, a path without a version ``LicenseRef-CC-BY-unversioned``.
+CC 4.0 has no ports, so ``licenses/by-sa/4.0/de/`` (a deed language) is ``CC-BY-SA-4.0``.
 Unknown versions, ports or extra segments give ``None`` rather than a guess.
 
 Badge images are handled by :func:`spdx_from_url` too (``i.creativecommons.org/l/...``,
@@ -98,6 +99,8 @@ def _cc_license(segments: list[str]) -> str | None:
     if len(rest) == 1:
         return cc_id(ctype, version)
     port = CC_PORTS.get(rest[1])
+    if port and version == "4.0":
+        return cc_id(ctype, version)  # 4.0 has no ports: "/4.0/de/" is a deed language
     return cc_id(ctype, version, port) if port else None
 
 
