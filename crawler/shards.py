@@ -22,8 +22,9 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -45,60 +46,118 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 
 # --------------------------------------------------------------------------- row checks
 
-def _type_error(value: Any, arrow_type: pa.DataType) -> str | None:
-    """Why ``value`` cannot be stored as ``arrow_type`` (None when it can)."""
-    if pa.types.is_dictionary(arrow_type):
-        arrow_type = arrow_type.value_type
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return None if isinstance(value, str) else f"expected str, got {type(value).__name__}"
-    if pa.types.is_boolean(arrow_type):
-        return None if isinstance(value, bool) else f"expected bool, got {type(value).__name__}"
-    if pa.types.is_integer(arrow_type):
+Checker = Callable[[Any], str | None]
+"""Says why a value cannot be stored in a column (None when it can)."""
+
+
+def _kind_checker(kinds: type | tuple[type, ...], label: str) -> Checker:
+    allow_bool = kinds is bool
+
+    def check(value: Any) -> str | None:
+        if isinstance(value, kinds) and (allow_bool or not isinstance(value, bool)):
+            return None
+        return f"expected {label}, got {type(value).__name__}"
+    return check
+
+
+def _int_checker(arrow_type: pa.DataType) -> Checker:
+    bits = arrow_type.bit_width
+    if pa.types.is_signed_integer(arrow_type):
+        low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    else:
+        low, high = 0, 2**bits - 1
+
+    def check(value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"expected int, got {type(value).__name__}"
-        bits = arrow_type.bit_width
-        signed = pa.types.is_signed_integer(arrow_type)
-        low, high = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
         return None if low <= value <= high else f"{value} out of range for {arrow_type}"
-    if pa.types.is_floating(arrow_type):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return None if ok else f"expected float, got {type(value).__name__}"
-    if pa.types.is_timestamp(arrow_type):
+    return check
+
+
+def _timestamp_checker(arrow_type: pa.TimestampType) -> Checker:
+    aware = arrow_type.tz is not None
+
+    def check(value: Any) -> str | None:
         if not isinstance(value, datetime):
             return f"expected datetime, got {type(value).__name__}"
-        if arrow_type.tz is not None and value.tzinfo is None:
+        if aware and value.tzinfo is None:
             return "naive datetime: give it a timezone (UTC)"
         return None
-    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+    return check
+
+
+def _list_checker(item: pa.Field) -> Checker:
+    check_item = _field_checker(item)
+
+    def check(value: Any) -> str | None:
         if not isinstance(value, list | tuple):
             return f"expected list, got {type(value).__name__}"
-        item_field = arrow_type.value_field
-        for i, item in enumerate(value):
-            problem = _field_error(item, item_field)
+        for i, element in enumerate(value):
+            problem = check_item(element)
             if problem:
                 return f"item {i}: {problem}"
         return None
-    if pa.types.is_struct(arrow_type):
+    return check
+
+
+def _struct_checker(arrow_type: pa.StructType) -> Checker:
+    fields = [arrow_type.field(i) for i in range(arrow_type.num_fields)]
+    checks = [(f.name, _field_checker(f)) for f in fields]
+    names = {f.name for f in fields}
+
+    def check(value: Any) -> str | None:
         if not isinstance(value, Mapping):
             return f"expected dict, got {type(value).__name__}"
-        names = {arrow_type.field(i).name for i in range(arrow_type.num_fields)}
-        extra = set(value) - names
-        if extra:
-            return f"unknown field(s) {sorted(extra)}"
-        for i in range(arrow_type.num_fields):
-            sub = arrow_type.field(i)
-            problem = _field_error(value.get(sub.name), sub)
+        if not names.issuperset(value):
+            return f"unknown field(s) {sorted(set(value) - names)}"
+        for name, check_field in checks:
+            problem = check_field(value.get(name))
             if problem:
-                return f"field {sub.name!r}: {problem}"
+                return f"field {name!r}: {problem}"
         return None
-    return None
+    return check
 
 
-def _field_error(value: Any, field: pa.Field) -> str | None:
-    """Why ``value`` cannot be stored in ``field`` (None when it can)."""
-    if value is None:
-        return None if field.nullable else "null in a non-null column"
-    return _type_error(value, field.type)
+def _type_checker(arrow_type: pa.DataType) -> Checker:
+    """A checker for values of ``arrow_type`` (anything pyarrow converts is let through)."""
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return _kind_checker(str, "str")
+    if pa.types.is_boolean(arrow_type):
+        return _kind_checker(bool, "bool")
+    if pa.types.is_integer(arrow_type):
+        return _int_checker(arrow_type)
+    if pa.types.is_floating(arrow_type):
+        return _kind_checker((int, float), "float")
+    if pa.types.is_timestamp(arrow_type):
+        return _timestamp_checker(arrow_type)
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return _list_checker(arrow_type.value_field)
+    if pa.types.is_struct(arrow_type):
+        return _struct_checker(arrow_type)
+    return lambda value: None
+
+
+def _field_checker(field: pa.Field) -> Checker:
+    """A checker for a field: its type, and null only where the field allows it."""
+    check_type = _type_checker(field.type)
+    nullable = field.nullable
+
+    def check(value: Any) -> str | None:
+        if value is None:
+            return None if nullable else "null in a non-null column"
+        return check_type(value)
+    return check
+
+
+_Checkers = tuple[frozenset[str], tuple[tuple[str, bool, Checker], ...]]
+
+
+@lru_cache(maxsize=32)
+def _schema_checkers(schema: pa.Schema) -> _Checkers:
+    """The column names of ``schema`` and (column, nullable, checker) for each column."""
+    return frozenset(schema.names), tuple((f.name, f.nullable, _field_checker(f)) for f in schema)
 
 
 def check_row(row: Mapping[str, Any], schema: pa.Schema, index: int = 0) -> None:
@@ -107,18 +166,27 @@ def check_row(row: Mapping[str, Any], schema: pa.Schema, index: int = 0) -> None
     Every key must be a column; non-null columns must be present and not None; values must
     have the column's type (timestamps timezone-aware); a ``text`` column is never empty.
     """
-    where = f"row {index} (id={row.get('id')!r})" if "id" in row else f"row {index}"
-    unknown = [key for key in row if schema.get_field_index(key) < 0]
-    if unknown:
-        raise ValueError(f"{where}: unknown column(s) {unknown}")
-    for field in schema:
-        if field.name not in row and not field.nullable:
-            raise ValueError(f"{where}: missing column {field.name!r}")
-        problem = _field_error(row.get(field.name), field)
-        if problem:
-            raise ValueError(f"{where}: column {field.name!r}: {problem}")
-    if "text" in schema.names and not row.get("text"):
-        raise ValueError(f"{where}: column 'text': empty text")
+    names, checkers = _schema_checkers(schema)
+    problem = None
+    if not names.issuperset(row):
+        problem = f"unknown column(s) {[key for key in row if key not in names]}"
+    else:
+        for name, nullable, check in checkers:
+            if name not in row:
+                if not nullable:
+                    problem = f"missing column {name!r}"
+                    break
+                continue
+            error = check(row[name])
+            if error:
+                problem = f"column {name!r}: {error}"
+                break
+        else:
+            if "text" in row and not row["text"]:
+                problem = "column 'text': empty text"
+    if problem:
+        where = f"row {index} (id={row.get('id')!r})" if "id" in row else f"row {index}"
+        raise ValueError(f"{where}: {problem}")
 
 
 def rows_to_batch(rows: list[Mapping[str, Any]], schema: pa.Schema | None = None) -> pa.RecordBatch:
@@ -196,6 +264,12 @@ class ShardWriter:
     it has the columns of :data:`crawler.spdx_doc.SPDX_COLUMNS`. ``extra_metadata`` (e.g.
     ``{"crawl_id": ...}``) goes into every shard's Parquet key-value metadata next to the
     schema name and version. Not thread-safe: one writer per thread or process.
+
+    ``completed`` lists the shards finished so far; ``rows_written`` counts the rows stored
+    in shard files so far (buffered rows count once their row group is written; after
+    :meth:`close` it is every accepted row). Finishing a shard builds, validates (spdx-tools'
+    validator, linear here) and writes its SPDX document in the calling thread: about
+    0.15 ms per row, a few seconds for a 50,000-row shard (``bench/bench_spdx.py``).
     """
 
     def __init__(

@@ -303,15 +303,16 @@ def validate_document(doc: Document) -> list[str]:
 def write_document(doc: Document, path: str | Path) -> None:
     """Write ``doc`` as SPDX JSON to ``path`` atomically (temporary file, fsync, rename).
 
-    Serialised by spdx-tools' JSON converter; no validation here (see
-    :func:`validate_document`).
+    Serialised by spdx-tools' JSON converter as compact UTF-8 JSON (one line: a shard's
+    document has tens of thousands of Files; ``jq .`` pretty-prints it); no validation here
+    (see :func:`validate_document`).
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     data = DocumentConverter().convert(doc)
     try:
         with open(tmp, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=1, ensure_ascii=False)
+            json.dump(data, out, ensure_ascii=False, separators=(",", ":"))
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import signal
@@ -185,9 +186,11 @@ def test_each_shard_has_a_valid_spdx_document(tmp_path: Path) -> None:
         assert len(doc.files) == pq.ParquetFile(shard).metadata.num_rows
         [package] = doc.packages
         assert package.checksums[0].value == hashlib.sha1(shard.read_bytes()).hexdigest()
-    first = writer.completed[0].with_name(writer.completed[0].name + ".spdx.json").read_text()
-    assert '"licenseId": "LicenseRef-CC-BY-SA-3.0-ES"' in first
-    assert '"licenseId": "LicenseRef-PublicDomain"' in first
+    first = json.loads(Path(str(writer.completed[0]) + ".spdx.json").read_text("utf-8"))
+    declared = {info["licenseId"] for info in first["hasExtractedLicensingInfos"]}
+    assert declared == {"LicenseRef-CC-BY-SA-3.0-ES", "LicenseRef-PublicDomain"}
+    assert [f["licenseConcluded"] for f in first["files"][:2]] == [
+        "LicenseRef-CC-BY-SA-3.0-ES", "LicenseRef-PublicDomain"]
 
 
 def test_custom_schema_with_extra_column(tmp_path: Path) -> None:
