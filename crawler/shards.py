@@ -261,7 +261,7 @@ class ShardWriter:
     ``max_rows`` / ``max_bytes`` (estimated uncompressed) end a shard; ``row_group_rows`` /
     ``row_group_bytes`` end a row group. ``schema`` defaults to the record schema; a custom
     schema (e.g. the filter's, with an extra column) works as long as, with ``spdx=True``,
-    it has the columns of :data:`crawler.spdx_doc.SPDX_COLUMNS`. ``extra_metadata`` (e.g.
+    it has the columns of :data:`crawler.spdx.SPDX_COLUMNS`. ``extra_metadata`` (e.g.
     ``{"crawl_id": ...}``) goes into every shard's Parquet key-value metadata next to the
     schema name and version. Not thread-safe: one writer per thread or process.
 
@@ -336,7 +336,7 @@ class ShardWriter:
         check_row(row, self.schema, self.rows_written + self._pending_rows)
         if self.spdx:
             self._check_spdx_row(row)
-        self._rows.append(row)
+        self._rows.append(dict(row))  # a copy: callers may reuse their dict
         size = sum(_estimate_bytes(v) for v in row.values())
         self._added(1, size)
 

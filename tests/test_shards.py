@@ -88,6 +88,16 @@ def test_rotation_by_bytes(tmp_path: Path) -> None:
     assert all(pq.ParquetFile(p).metadata.num_row_groups >= 2 for p in writer.completed[:-1])
 
 
+def test_write_batch_rotates_by_bytes(tmp_path: Path) -> None:
+    table = pa.Table.from_batches([rows_to_batch(_rows(30, text_size=10_000))])
+    with ShardWriter(tmp_path, max_bytes=50_000) as writer:
+        writer.write_batch(table)
+    counts = [pq.ParquetFile(p).metadata.num_rows for p in writer.completed]
+    assert sum(counts) == 30
+    assert len(counts) >= 6 and max(counts) <= 5
+    assert pq.read_table(writer.completed).equals(table)
+
+
 def test_write_batch_casts_and_rotates(tmp_path: Path) -> None:
     rows = _rows(25)
     table = pa.Table.from_batches([rows_to_batch(rows)])
