@@ -424,8 +424,8 @@ class ShardWriter:
         where = f"row {self.rows_written + self._pending_rows} (id={row.get('id')!r})"
         try:
             spdx_doc.check_sha1(row["text_sha1"])
-            spdx_doc.check_licenses(row["license"],
-                                (e.get("spdx") for e in row.get("license_evidence") or ()))
+            evidence = row.get("license_evidence") or ()
+            spdx_doc.check_licenses(row["license"], (e.get("spdx") for e in evidence))
         except ValueError as err:
             raise ValueError(f"{where}: {err}") from None
 
