@@ -11,7 +11,8 @@
   (gzip);
 * redirects (``/old-url``, a loop ``/loop/N``, a cycle, an offsite one), 404, 500, a slow
   endpoint, a PDF, a page over the size limit, a page with a wrong charset;
-* ``/many/N``: a chain of ``MANY`` plain pages (for resume and page-limit tests).
+* ``/many/N``: a chain of ``MANY`` pages linking only to the next one (for resume and
+  page-limit tests).
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ MANY = 40
 HTML = [("Content-Type", "text/html; charset=utf-8")]
 
 
-def page(title: str, body: str, *, head: str = "", author: str = "Jane Doe") -> bytes:
-    """A small but complete article page."""
+def page(title: str, body: str, *, head: str = "", author: str = "Jane Doe",
+         nav: bool = True) -> bytes:
+    """A small but complete article page (``nav``: with a link to the home page)."""
+    header = '<header><a href="/">Field Notes</a></header>' if nav else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="author" content="{author}">{head}</head>
-<body><header><a href="/">Field Notes</a></header>
+<body>{header}
 <main><article><h1>{title}</h1>
 <p class="byline">By {author}, 3 March 2024</p>
 <p>{body}</p>
@@ -213,8 +216,8 @@ def make_site(*, crawl_delay: float = 0.0, slow_seconds: float = 3.0,
         if bare.startswith("/many/"):
             n = int(bare.rsplit("/", 1)[1])
             link = f'<a href="/many/{n + 1}">next</a>' if n < MANY else ""
-            return Reply(200, HTML, page(f"Gauge reading {n}", f"Station {n}. {link}"),
-                         delay=many_delay)
+            return Reply(200, HTML, page(f"Gauge reading {n}", f"Station {n}. {link}",
+                                         nav=False), delay=many_delay)
         return None
 
     site = LocalSite(handle)
