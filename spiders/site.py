@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urldefrag
 
-from crawler.spiders.base import LicrawlSpider
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+
+from crawler.spiders.base import LicrawlSpider
 
 #: Content types whose links are followed.
 _HTML_TYPES = (b"text/html", b"application/xhtml+xml")
@@ -39,9 +41,10 @@ class SiteSpider(LicrawlSpider):
         ):
             return
         for link in self.link_extractor.extract_links(response):
-            if link.nofollow or not self.in_scope(link.url):
+            url = urldefrag(link.url)[0]  # one page, whatever the anchor
+            if link.nofollow or not self.in_scope(url):
                 continue
-            request = self.page_request(link.url)
+            request = self.page_request(url)
             if request is None:
                 return
             yield request

@@ -14,13 +14,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from crawler.spiders.base import LicrawlSpider, is_http_url
 from lxml.etree import XMLSyntaxError
 from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.errors import ErrorRecord
+from crawler.spiders.base import LicrawlSpider, is_http_url
 
 
 def _sitemap_kind(url: str) -> str:
@@ -50,8 +50,8 @@ class SitemapSpider(LicrawlSpider):
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         """The sitemaps named in robots.txt, or ``/sitemap.xml`` when it names none."""
-        text = response.text if response.status == 200 else ""
-        urls = [u for u in sitemap_urls_from_robots(text, base_url=response.url)
+        body = response.body if response.status == 200 else b""
+        urls = [u for u in sitemap_urls_from_robots(body, base_url=response.url)
                 if is_http_url(u)]
         if not urls:
             parts = urlsplit(response.url)

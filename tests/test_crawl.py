@@ -36,7 +36,8 @@ FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0", "-s",
 
 def licrawl(*args: str) -> list[str]:
     """The command line of ``licrawl ARGS`` with this interpreter."""
-    return [sys.executable, "-m", "crawler.cli", *args]
+    return [sys.executable, "-W", "error::scrapy.exceptions.ScrapyDeprecationWarning",
+            "-m", "crawler.cli", *args]
 
 
 def crawl(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:

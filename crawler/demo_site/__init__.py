@@ -1,0 +1,1 @@
+"""A small bundled web site of real-looking pages for ``licrawl serve-demo`` (offline)."""
