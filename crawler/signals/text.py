@@ -6,7 +6,8 @@ data: see :mod:`crawler.signals.lexicon`), and, inside the article, when the sen
 about this very page ("This article is distributed under ...") rather than an article that
 talks *about* a license. Everything seen is returned as evidence; what does not qualify
 keeps weight 0 and says why in its ``where`` (``main:about``, ``footer:images-only``,
-``main:mention``).
+``main:mention``). A line of the article that is only a label and a license ("Lizenz: CC
+BY-SA 4.0") is the article's own statement, when the article labels one license only.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ _BARE_MIT = re.compile(
     r"\b(?:licen[cs]ed|released|available|distributed)\s+under\s+(?:the\s+)?(MIT)\b(?!\s*-)"
     r"|\b(?:license|licence|lizenz)\s*:\s*(MIT)\b",
     re.I,
+)
+# A line that starts with a license label ("Lizenz: CC BY-SA 4.0", "License: MIT").
+_LABEL_LINE = re.compile(
+    r"^\W*(?:license|licence|lizenz|licencia|licença|licenza|licentie|licencja)\s*:\s*$", re.I
 )
 _GFDL_NO_INVARIANTS = re.compile(r"with\s+(?:no|the)\s+Invariant\s+Sections?", re.I)
 _MEDIA_XPATH = lxml.etree.XPath(
@@ -167,6 +172,7 @@ def text_evidence(
         for g in (1, 2)
         if m.group(g)
     ]
+    labelled: list[int] = []
     for start, end, spdx in sorted(mentions):
         before, sentence, after = scan.sentence(start, end)
         region = scan.place(start, end)
@@ -174,11 +180,15 @@ def text_evidence(
             region, before, sentence, after, scan.scope(before, after), scan.block_before(start)
         )
         spdx = gfdl_variant(spdx, text[end : end + 400])
+        if where == f"{MAIN}:about" and _LABEL_LINE.match(scan.block_before(start)):
+            labelled.append(len(evidence))
         evidence.append(Evidence("text", sentence[:_MAX_VALUE], spdx, where, weigh("text", where)))
+    _accept_article_label(evidence, labelled)
 
-    for m in lexicon.PUBLIC_DOMAIN.finditer(text):
-        before, sentence, after = scan.sentence(m.start(), m.end())
-        region = scan.place(m.start(), m.end())
+    lowered = _lower_same_length(text)
+    for start, end in lexicon.find_spans(lexicon.PUBLIC_DOMAIN, text, lowered):
+        before, sentence, after = scan.sentence(start, end)
+        region = scan.place(start, end)
         where = region
         if region not in SCOPED_OUT:
             scope = scan.scope(before, after)
@@ -190,11 +200,11 @@ def text_evidence(
             Evidence("text", sentence[:_MAX_VALUE], PUBLIC_DOMAIN, where, weigh("text", where))
         )
 
-    some_rights = [m.span() for m in lexicon.SOME_RIGHTS.finditer(text)]
-    for m in lexicon.RESERVED.finditer(text):
-        if any(lo <= m.start() < hi for lo, hi in some_rights):
+    some_rights = lexicon.find_spans(lexicon.SOME_RIGHTS, text, lowered)
+    for start, end in lexicon.find_spans(lexicon.RESERVED, text, lowered):
+        if any(lo <= start < hi for lo, hi in some_rights):
             continue
-        evidence.append(_rights(scan, m.start(), m.end(), "rights-statement"))
+        evidence.append(_rights(scan, start, end, "rights-statement"))
 
     notices: list[CopyrightNotice] = []
     for m in lexicon.COPYRIGHT_NOTICE.finditer(text):
@@ -203,6 +213,16 @@ def text_evidence(
         if ev.weight > 0:
             notices.append(CopyrightNotice(_notice_text(text, m.start()), ev.where))
     return _dedupe(evidence), notices
+
+
+def _accept_article_label(evidence: list[Evidence], labelled: list[int]) -> None:
+    """A "License: X" line in the article states the article's license, unless the article
+    labels several different licenses (a comparison or a list of works, not a statement)."""
+    if not labelled or len({evidence[i].spdx for i in labelled}) != 1:
+        return
+    for i in labelled:
+        ev = evidence[i]
+        evidence[i] = Evidence(ev.kind, ev.value, ev.spdx, MAIN, weigh(ev.kind, MAIN))
 
 
 def _rights(scan: _Scanner, start: int, end: int, kind: str) -> Evidence:
@@ -214,6 +234,14 @@ def _rights(scan: _Scanner, start: int, end: int, kind: str) -> Evidence:
         if scope:
             where = f"{region}:{scope.replace(' ', '-')}-only"
     return Evidence(kind, sentence[:_MAX_VALUE], ALL_RIGHTS_RESERVED, where, weigh(kind, where))
+
+
+def _lower_same_length(text: str) -> str:
+    """``text.lower()``, keeping any character whose lower case is longer (so offsets hold)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _notice_text(text: str, start: int) -> str:
