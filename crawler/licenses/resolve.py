@@ -5,15 +5,17 @@ Rules, in order (SPEC section 2 and the first rule of the product: prefer precis
 1. Only evidence with weight > 0 decides (scoped-out signals have weight 0).
 2. Grants are every license other than ``LicenseRef-All-Rights-Reserved``. A less specific
    grant is folded into a more specific one of the same family seen on the page
-   ("Creative Commons BY-SA" + a ``by-sa/2.5/ch`` link is ``LicenseRef-CC-BY-SA-2.5-CH``);
-   a version is never invented.
+   ("Creative Commons BY-SA" + a ``by-sa/2.5/ch`` link is ``LicenseRef-CC-BY-SA-2.5-CH``,
+   "dedicated to the public domain" + a CC0 link is ``CC0-1.0``); a version is never
+   invented.
 3. Grants are ranked by level: page-level (HTTP header, head, structured data about the
    page, the article itself) beats site-level (footer, sidebar, body), which beats hidden
    signals (HTML comments, embedded JSON state), which beat the user's site policy. The
    highest level that has a grant decides.
 4. At that level one license wins outright. A dual-grant ``A OR B`` that covers the others
    wins. Anything else is a conflict: ``license_conflict = true``, the more restrictive
-   license, and half the confidence.
+   license (between licenses of the same category, e.g. two versions of BY-SA, the one
+   with the most support), and half the confidence.
 5. A copyright notice or "All rights reserved" beside a grant does not cancel it (licensed
    works are still copyrighted); it only lowers the confidence a little. A visible
    reservation does beat a grant that is only hidden or only the site policy (a bare
@@ -22,7 +24,8 @@ Rules, in order (SPEC section 2 and the first rule of the product: prefer precis
    ``NOASSERTION`` with confidence 0.
 
 Confidence is ``1 - prod(1 - w)`` over the distinct pieces of evidence that support the
-claim (the same URL seen by two readers counts once).
+claim, at any level (a footer link that agrees with the page's JSON-LD adds to it; the
+same URL seen by two readers counts once).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from dataclasses import dataclass
 
 from crawler.evidence import Evidence
 from crawler.licenses import category, more_restrictive
-from crawler.licenses.ids import ALL_RIGHTS_RESERVED
+from crawler.licenses.ids import ALL_RIGHTS_RESERVED, PUBLIC_DOMAIN
 from crawler.licenses.scoring import HIDDEN, PAGE_LEVEL
 
 NOASSERTION = "NOASSERTION"
@@ -41,6 +44,8 @@ _LEVELS = ("page", "site", "hidden", "policy")
 _CC_ID = re.compile(
     r"^(?:LicenseRef-)?CC-(?P<type>BY(?:-NC)?(?:-ND|-SA)?)-(?:(?P<version>\d\.\d)(?:-(?P<port>[A-Z]{2,}))?|unversioned)$"
 )
+# Public-domain tools a plain "dedicated to the public domain" statement is folded into.
+_PD_TOOLS = frozenset({"CC0-1.0", "CC-PDM-1.0", "CC-PDDC"})
 _FAMILY_ID = re.compile(r"^(?:LicenseRef-)?(?P<family>OGL-UK|GFDL|GPL|LGPL|AGPL)-(?P<rest>.+)$")
 
 
@@ -73,6 +78,10 @@ def _specificity(spdx: str) -> tuple[str, str, int] | None:
     if m:
         version = m.group("version") or ""
         return "CC-" + m.group("type"), version, (0 if not version else 2 if m.group("port") else 1)
+    if spdx == PUBLIC_DOMAIN:
+        return "public-domain", "", 0
+    if spdx in _PD_TOOLS:
+        return "public-domain", spdx, 1
     m = _FAMILY_ID.match(spdx)
     if m:
         unversioned = m.group("rest") == "unversioned"
@@ -143,7 +152,7 @@ def resolve(evidence: Iterable[Evidence]) -> Resolution:
         )
         if not blocked:
             candidates = [ev for ev in grants if _LEVELS.index(level(ev)) == top]
-            return _choose(candidates, bool(reserved))
+            return _choose(candidates, grants, bool(reserved))
     if reserved:
         confidence = _support(reserved)
         return Resolution(
@@ -152,7 +161,11 @@ def resolve(evidence: Iterable[Evidence]) -> Resolution:
     return Resolution(NOASSERTION, category(NOASSERTION), 0.0, False)
 
 
-def _choose(candidates: list[Evidence], reservation_seen: bool) -> Resolution:
+def _choose(
+    candidates: list[Evidence], grants: list[Evidence], reservation_seen: bool
+) -> Resolution:
+    """The license among the top-level ``candidates``; its confidence counts every grant
+    on the page (any level) that agrees with it."""
     by_id: dict[str, list[Evidence]] = {}
     for ev in candidates:
         by_id.setdefault(ev.spdx, []).append(ev)
@@ -171,9 +184,7 @@ def _choose(candidates: list[Evidence], reservation_seen: bool) -> Resolution:
             for spdx in ranked[1:]:
                 chosen = more_restrictive(chosen, spdx)
     support = [
-        ev
-        for ev in candidates
-        if ev.spdx == chosen or (" OR " in chosen and ev.spdx in _terms(chosen))
+        ev for ev in grants if ev.spdx == chosen or (" OR " in chosen and ev.spdx in _terms(chosen))
     ]
     confidence = _support(support)
     if conflict:

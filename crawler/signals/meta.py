@@ -78,10 +78,11 @@ def meta_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
             continue
         shown = f"{name}={value}"[:300]
         spdx = _grant(value)
+        if spdx == ALL_RIGHTS_RESERVED:
+            # "All rights reserved" read as a name is a reservation, not a grant.
+            spdx = None
         if spdx:
             evidence.append(Evidence("meta", shown, spdx, "head", weigh("meta", "head")))
-        elif name in LICENSE_NAMES:
-            evidence.append(Evidence("meta", shown, "NOASSERTION", "head:unrecognised", 0.0))
         elif lexicon.RESERVED.search(value) and not lexicon.SOME_RIGHTS.search(value):
             evidence.append(
                 Evidence(
@@ -92,6 +93,8 @@ def meta_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
                     weigh("rights-statement", "head"),
                 )
             )
+        elif name in LICENSE_NAMES:
+            evidence.append(Evidence("meta", shown, "NOASSERTION", "head:unrecognised", 0.0))
         elif not lexicon.SOME_RIGHTS.search(value):
             # A holder name or "(c) 2012 Publisher": a copyright notice, not a grant.
             evidence.append(
