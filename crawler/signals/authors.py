@@ -466,6 +466,8 @@ _PREFIXED = re.compile(
 def _prefixed_lines(body: lxml_html.HtmlElement) -> list[str]:
     """Short text blocks starting with "By"/"Von"/"Par"/"Por" followed by a capital."""
     for element in body.iter("p", "div", "span", "address", "li", "small", "em", "strong", "td"):
+        if not _text_fits(element, 400):
+            continue
         text = _text(element)
         if len(text) > 90:
             continue
@@ -478,6 +480,17 @@ def _prefixed_lines(body: lxml_html.HtmlElement) -> list[str]:
 
 
 # --- cleaning and classification --------------------------------------------------------
+
+
+def _text_fits(element: lxml_html.HtmlElement, limit: int) -> bool:
+    """Whether the raw text under ``element`` is at most ``limit`` characters; stops
+    reading as soon as it is longer (a page-wide wrapper is not read whole)."""
+    total = 0
+    for piece in element.itertext():
+        total += len(piece)
+        if total > limit:
+            return False
+    return True
 
 
 def _text(element: lxml_html.HtmlElement) -> str:
