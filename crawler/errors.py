@@ -7,11 +7,20 @@ folder. The file is line-buffered: each record reaches the OS as soon as it is w
 crash (even SIGKILL) loses nothing already recorded; at worst the last line is cut, and
 :func:`read_errors` skips such a line.
 
-Stages: ``fetch`` (network or HTTP client failure), ``robots`` (disallowed by robots.txt),
-``classify`` (response cannot be a document: ``http-error``, ``redirect``, ``not-html``,
-``empty-body``, ``too-large``), ``decode`` (not a usable HTML page, unreadable WARC data),
-``inspect`` (detection failed: ``exception``, ``worker-crashed``), ``timeout`` (detection
-took longer than the limit) and ``extract`` (no main text).
+Stages and the reasons licrawl's own code gives (the crawl adds its fetch reasons):
+
+=========  ===============================================================================
+fetch      network or HTTP client failure (DNS, connection, TLS, download size)
+robots     disallowed by robots.txt
+classify   the response cannot be a document: ``http-error``, ``redirect``, ``not-html``,
+           ``empty-body``, ``too-large`` (see :data:`crawler.records.REASONS`)
+decode     ``not-a-page`` (not usable HTML: binary, undecodable), ``warc-unreadable``
+           (the rest of a WARC file could not be read; ``url`` is empty)
+inspect    ``exception`` (detection raised), ``worker-crashed``, ``bad-row`` (the schema
+           refused the row), ``cancelled`` (the pool was stopped first)
+timeout    ``timeout``: detection took longer than the limit; its worker was replaced
+extract    ``no-main-text``: the page has no main text
+=========  ===============================================================================
 """
 
 from __future__ import annotations

@@ -338,6 +338,70 @@ class _Progress:
               f"{s.error_count} errors", file=sys.stderr, flush=True)
 
 
+class _Sink:
+    """Results in submission order: rows to the shard writer, the rest to the error file."""
+
+    def __init__(self, out_dir: Path, summary: ProcessSummary, progress: _Progress) -> None:
+        self.summary, self.progress = summary, progress
+        self.shards = ShardWriter(out_dir / "data",
+                                  extra_metadata={"crawl_id": summary.crawl_id})
+        self.errors = ErrorWriter(out_dir / "errors")
+        self.window: deque[Future[Result]] = deque()
+
+    def drain(self, limit: int) -> None:
+        """Write finished results, oldest first, until at most ``limit`` are pending."""
+        while len(self.window) > limit:
+            self.put(self.window.popleft().result())
+        self.progress.tick()
+
+    def put(self, result: Result) -> None:
+        """Write and count one result."""
+        if not isinstance(result, ErrorRecord):
+            try:
+                self.shards.write(result)
+            except ValueError as exc:  # a row the schema refuses costs that row only
+                result = ErrorRecord(
+                    url=result["url"], stage="inspect", reason="bad-row", detail=str(exc),
+                    http_status=result["http_status"], fetched_at=result["fetched_at"],
+                    warc_file=result["warc_file"], warc_record_id=result["warc_record_id"],
+                    crawl_id=self.summary.crawl_id)
+        if isinstance(result, ErrorRecord):
+            self.errors.write(result)
+        self.summary.add(result)
+
+    def close(self) -> None:
+        self.summary.shards = self.shards.close()
+        self.summary.error_file = self.errors.close()
+
+    def abort(self) -> None:
+        self.shards.abort()
+        self.errors.close()
+
+
+def _feed(pool: PageProcessor, sink: _Sink, path: Path, name: str,
+          sites: dict[str, SiteContext]) -> None:
+    """Submit every response of one WARC; an unreadable rest of file is one error record."""
+    summary = sink.summary
+    pages = iter_responses(path, name=name)
+    while True:
+        try:
+            page = next(pages, None)
+        except _WARC_READ_ERRORS as exc:
+            sink.drain(0)
+            sink.put(ErrorRecord(url="", stage="decode", reason="warc-unreadable",
+                                 detail=f"{type(exc).__name__}: {exc}", warc_file=name,
+                                 crawl_id=summary.crawl_id))
+            return
+        if page is None:
+            return
+        summary.records += 1
+        if site_file_kind(page.url):
+            summary.site_files += 1
+            continue
+        sink.window.append(pool.submit(page, sites.get(page.host)))
+        sink.drain(pool.max_pending)
+
+
 def process_warcs(
     paths: list[Path],
     out_dir: Path,
@@ -358,63 +422,27 @@ def process_warcs(
     through the worker pool, at most ``4 * workers`` pages in memory, and writes results
     in input order, so the same input gives the same shards and ids. Raises
     :class:`crawler.warc.WarcFormatError` before doing anything if a path is not a WARC.
+    ``warc_file`` in rows is the path relative to ``out_dir`` when the WARC lies inside
+    it, else the path as given.
     """
     for path in paths:
         check_warc(path)
     out_dir = Path(out_dir)
-    crawl_id = crawl_id or default_crawl_id()
     named = [(Path(p), _warc_name(Path(p), out_dir)) for p in paths]
-    summary = ProcessSummary(crawl_id=crawl_id)
+    summary = ProcessSummary(crawl_id=crawl_id or default_crawl_id())
     shown = _Progress(summary, progress)
     sites = collect_site_contexts(named)
-
-    shards = ShardWriter(out_dir / "data", extra_metadata={"crawl_id": crawl_id})
-    errors = ErrorWriter(out_dir / "errors")
-    window: deque[Future[Result]] = deque()
-
-    def drain(limit: int) -> None:
-        while len(window) > limit:
-            result = window.popleft().result()
-            if not isinstance(result, ErrorRecord):
-                try:
-                    shards.write(result)
-                except ValueError as exc:  # a row the schema refuses costs that row only
-                    result = ErrorRecord(url=result["url"], stage="inspect", reason="bad-row",
-                                         detail=str(exc), http_status=result["http_status"],
-                                         fetched_at=result["fetched_at"],
-                                         warc_file=result["warc_file"],
-                                         warc_record_id=result["warc_record_id"],
-                                         crawl_id=crawl_id)
-            if isinstance(result, ErrorRecord):
-                errors.write(result)
-            summary.add(result)
-        shown.tick()
-
+    sink = _Sink(out_dir, summary, shown)
     try:
         with PageProcessor(workers, timeout=timeout, site_policy=site_policy,
-                           crawl_id=crawl_id, inspect_fn=inspect_fn) as pool:
+                           crawl_id=summary.crawl_id, inspect_fn=inspect_fn) as pool:
             for path, name in named:
-                try:
-                    for page in iter_responses(path, name=name):
-                        summary.records += 1
-                        if site_file_kind(page.url):
-                            summary.site_files += 1
-                            continue
-                        window.append(pool.submit(page, sites.get(page.host)))
-                        drain(pool.max_pending)
-                except _WARC_READ_ERRORS as exc:
-                    drain(0)
-                    errors.write(ErrorRecord(url="", stage="decode", reason="warc-unreadable",
-                                             detail=f"{type(exc).__name__}: {exc}",
-                                             warc_file=name, crawl_id=crawl_id))
-                    summary.errors["decode/warc-unreadable"] += 1
-            drain(0)
+                _feed(pool, sink, path, name, sites)
+            sink.drain(0)
     except BaseException:
-        shards.abort()
-        errors.close()
+        sink.abort()
         raise
-    summary.shards = shards.close()
-    summary.error_file = errors.close()
+    sink.close()
     summary.seconds = time.monotonic() - shown.start
     shown.tick(force=True)
     return summary

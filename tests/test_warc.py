@@ -5,6 +5,9 @@ from __future__ import annotations
 import gzip
 import os
 import pickle
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -250,3 +253,46 @@ def test_a_record_cut_short_is_never_yielded(tmp_path: Path) -> None:
         for p in iter_responses(cut):
             seen.append(p.warc_record_id)
     assert seen == [r.record_id for r in refs[:2]]
+
+
+def test_metadata_record_points_at_its_response(tmp_path: Path) -> None:
+    with WarcWriter(tmp_path) as w:
+        resp = w.write_response("https://example.org/ä?q=ü", 200, "OK", [], PAGE, T0)
+        meta = w.write_metadata("https://example.org/ä?q=ü", {"robots": "allowed"}, resp, T0)
+    records = _records(next(tmp_path.glob("*.warc.gz")))
+    (_, headers, content) = [r for r in records if r[0] == "metadata"][0]
+    assert headers["WARC-Record-ID"] == meta.record_id
+    assert headers["WARC-Concurrent-To"] == resp.record_id
+    assert content == b"robots: allowed\r\n"
+    (page,) = iter_responses(next(tmp_path.glob("*.warc.gz")))
+    assert page.url == "https://example.org/ä?q=ü"
+
+
+KILLED_WRITER = """
+import os, sys
+from datetime import datetime, UTC
+from crawler.warc import WarcWriter
+w = WarcWriter(sys.argv[1], max_bytes=20_000)
+i = 0
+while True:
+    w.write_response(f"https://example.org/{i}", 200, "OK", [], os.urandom(3000),
+                     datetime.now(UTC))
+    i += 1
+    if i == 40:
+        print("ready", flush=True)
+"""
+
+
+def test_sigkill_leaves_closed_files_intact(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(tmp_path)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    closed = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(closed) >= 3
+    for f in closed:  # every closed file reads to the end without error
+        assert len(list(iter_responses(f))) >= 5
+    (unfinished,) = tmp_path.glob("*.warc.gz.open")
+    recovered = recover_open_warc(unfinished)
+    list(iter_responses(recovered))  # whatever was complete, read without error
