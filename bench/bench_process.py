@@ -102,10 +102,14 @@ def main() -> int:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="bench-process-") as tmp:
         folder = Path(tmp)
+        start = time.perf_counter()
         warc, chosen = build_warc(pages, args.records, folder / "in")
+        write_s = time.perf_counter() - start
         print(f"input: {len(chosen)} responses from {len(pages)} dev pages, "
               f"{sum(len(b) for _, b in chosen) / 2**20:.1f} MiB of HTML, "
               f"WARC {warc.stat().st_size / 2**20:.1f} MiB gzip")
+        print(f"WarcWriter: {len(chosen) / write_s:.0f} responses/s, "
+              f"{sum(len(b) for _, b in chosen) / 2**20 / write_s:.1f} MiB/s of HTML")
 
         base = time_baseline(chosen)
         alone = time_inspect(chosen)

@@ -10,7 +10,8 @@ dies is replaced (``stage="inspect"``, ``reason="worker-crashed"``).
 
 The pool uses ``pebble`` with the ``forkserver`` start method (safe beside the Twisted
 reactor's threads); the fork server preloads :mod:`crawler.inspect`, so a worker replaced
-after a timeout starts in milliseconds.
+after a timeout or a crash does not import the detection modules again. Programs that use
+the pool need the usual ``if __name__ == "__main__":`` guard of the start method.
 
 :func:`process_warcs` streams WARC files through the pool into shards and error records.
 """

@@ -142,7 +142,9 @@ class WarcWriter:
 
     ``root`` is the folder :attr:`WarcRef.file` paths are relative to (default
     ``out_dir``; a crawl that writes into ``OUT/warc`` passes ``root=OUT`` so refs read
-    ``warc/<name>.warc.gz``). Thread-safe; use as a context manager or call :meth:`close`.
+    ``warc/<name>.warc.gz``). A file ends with the first record that takes it to
+    ``max_bytes`` or beyond, so a response and its request record always share a file.
+    Thread-safe; use as a context manager or call :meth:`close`.
     """
 
     def __init__(
@@ -191,6 +193,7 @@ class WarcWriter:
         os.fsync(self._fh.fileno())
         self._fh.close()
         os.replace(self._final.with_name(self._final.name + OPEN_SUFFIX), self._final)
+        _fsync_dir(self.out_dir)
         self.files.append(self._final)
         self._fh = self._writer = None
 
@@ -290,6 +293,15 @@ class WarcWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _reason(status: int) -> str:
