@@ -20,7 +20,9 @@ import lxml.html
 import trafilatura
 from trafilatura.utils import repair_faulty_html
 
-Headers = Mapping[str, str] | Sequence[tuple[str, str]]
+# Response headers: a mapping or ``(name, value)`` pairs, str or bytes, a mapping's value
+# possibly a list (Scrapy's ``Headers``).
+Headers = Mapping[Any, Any] | Sequence[tuple[Any, Any]]
 
 # Magic numbers of formats that are sometimes served as text/html.
 _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -81,18 +83,26 @@ class MainContent:
 
 
 def header_value(headers: Headers | None, name: str) -> list[str]:
-    """Every value of the response header ``name`` (case-insensitive), in order."""
+    """Every value of the response header ``name`` (case-insensitive), in order.
+
+    Names and values may be str or bytes, and a mapping's value may be a list of values
+    (Scrapy's ``Headers``: ``{b"Link": [b"<...>; rel=license"]}``).
+    """
     if not headers:
         return []
     items = headers.items() if isinstance(headers, Mapping) else headers
     wanted = name.lower()
     values: list[str] = []
     for key, value in items:
-        if str(key).lower() == wanted:
-            if isinstance(value, bytes):
-                value = value.decode("latin-1")
-            values.append(str(value))
+        if _header_text(key).strip().lower() != wanted:
+            continue
+        for one in value if isinstance(value, list | tuple) else [value]:
+            values.append(_header_text(one))
     return values
+
+
+def _header_text(value: object) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def _charset_from_headers(headers: Headers | None) -> str | None:

@@ -133,6 +133,26 @@ def test_http_link_header_among_other_links() -> None:
     check(rec, "CC-BY-SA-4.0", "copyleft")
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {b"Link": [f'<{CC}/by/4.0/>; rel="license"'.encode()]},
+        [(b"Link", f'<{CC}/by/4.0/>; rel="license"'.encode())],
+        {"link": f"<{CC}/by/4.0/>; rel=license"},
+    ],
+    ids=["scrapy-headers", "bytes-pairs", "lower-case-unquoted"],
+)
+def test_http_link_header_forms(headers: Any) -> None:
+    rec = run(page(), headers=headers)
+    check(rec, "CC-BY-4.0", "permissive")
+
+
+def test_http_link_header_to_an_unknown_license() -> None:
+    rec = run(page(), headers={"Link": '<https://blog.example.org/terms/>; rel="license"'})
+    check(rec, "NOASSERTION", "unknown")
+    assert dead(rec, kind="http-link", where="header:unrecognised")
+
+
 # --- 2. rel=license ------------------------------------------------------------------------
 
 
@@ -575,8 +595,9 @@ def test_license_for_photos_only() -> None:
         "via Flickr.</p><p>© 2023 River Town Notes</p>"
     )
     rec = run(page(footer=footer))
-    assert rec["license"] != "CC-BY-2.0"
-    assert not live(rec, spdx="CC-BY-2.0")
+    # The photo license does not cover the text; the bare notice reserves it.
+    check(rec, "LicenseRef-All-Rights-Reserved", "reserved")
+    assert dead(rec, spdx="CC-BY-2.0")
 
 
 def test_photos_license_statement_in_text() -> None:
@@ -693,8 +714,8 @@ def test_user_contributions_and_comments_only() -> None:
         f'<a rel="license" href="{CC}/by-sa/4.0/">CC BY-SA</a>. rev 2023.5.10.43443</p>'
     )
     rec = run(page(footer=footer))
-    assert not live(rec, spdx="CC-BY-SA-4.0")
-    assert rec["license_category"] not in ("permissive", "copyleft", "public-domain")
+    check(rec, "NOASSERTION", "unknown")
+    assert dead(rec, kind="rel-license", spdx="CC-BY-SA-4.0")
 
 
 def test_comments_only_license() -> None:
