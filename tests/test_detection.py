@@ -763,6 +763,26 @@ def test_article_grant_beats_footer_reservation() -> None:
     check(rec, "CC-BY-NC-4.0", "noncommercial")
 
 
+def test_article_reservation_beats_footer_grant() -> None:
+    article_end = (
+        "<p>© 2023 Jane Doe. All rights reserved. Republished here with the author's "
+        "permission.</p>"
+    )
+    footer = footer_grant(f"{CC}/by/4.0/", "CC BY 4.0")
+    rec = run(page(article_end=article_end, footer=footer))
+    check(rec, "LicenseRef-All-Rights-Reserved", "reserved")
+    assert live(rec, kind="rights-statement", where="main")
+
+
+def test_article_notice_beside_article_grant() -> None:
+    article_end = (
+        "<p>© 2023 Jane Doe. This article is licensed under a Creative Commons Attribution "
+        "4.0 International License.</p>"
+    )
+    rec = run(page(article_end=article_end))
+    check(rec, "CC-BY-4.0", "permissive")
+
+
 def test_copyright_notice_alone() -> None:
     rec = run(page(footer="<p>Copyright (c) 2020 Jane Doe. All rights reserved.</p>"))
     check(rec, "LicenseRef-All-Rights-Reserved", "reserved")

@@ -19,7 +19,9 @@ Rules, in order (SPEC section 2 and the first rule of the product: prefer precis
 5. A copyright notice or "All rights reserved" beside a grant does not cancel it (licensed
    works are still copyrighted); it only lowers the confidence a little. A visible
    reservation does beat a grant that is only hidden or only the site policy (a bare
-   copyright notice does not block the site policy).
+   copyright notice does not block the site policy), and an explicit "All rights
+   reserved" inside the article beats a grant that is only site-wide (a guest post on a
+   CC-licensed blog): the statement scoped to the article wins, as grants do.
 6. No grant: any reservation gives ``LicenseRef-All-Rights-Reserved``. Nothing:
    ``NOASSERTION`` with confidence 0.
 
@@ -147,8 +149,11 @@ def resolve(evidence: Iterable[Evidence]) -> Resolution:
 
     if grants:
         top = min(_LEVELS.index(level(ev)) for ev in grants)
-        blocked = (top == _LEVELS.index("hidden") and visible_reservation) or (
-            top == _LEVELS.index("policy") and explicit_reservation
+        article_reservation = [ev for ev in explicit_reservation if ev.where == "main"]
+        blocked = (
+            (top == _LEVELS.index("site") and article_reservation)
+            or (top == _LEVELS.index("hidden") and visible_reservation)
+            or (top == _LEVELS.index("policy") and explicit_reservation)
         )
         if not blocked:
             candidates = [ev for ev in grants if _LEVELS.index(level(ev)) == top]
