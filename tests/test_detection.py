@@ -472,6 +472,25 @@ def test_gfdl_no_invariant_sections() -> None:
     check(rec, "GFDL-1.3-no-invariants-or-later", "copyleft")
 
 
+def test_gfdl_link_read_with_its_sentence() -> None:
+    footer = (
+        '<p>Content is available under the <a href="https://www.gnu.org/licenses/fdl-1.3.html">'
+        "GNU Free Documentation License 1.3 or later</a>.</p>"
+    )
+    rec = run(page(footer=footer))
+    # The URL names version 1.3; the words say "or later": no conflict between the two.
+    check(rec, "GFDL-1.3-or-later", "copyleft")
+
+
+def test_gfdl_link_alone_is_version_only() -> None:
+    footer = (
+        '<p>Content is available under the <a href="https://www.gnu.org/licenses/fdl-1.3.html">'
+        "GNU FDL</a>.</p>"
+    )
+    rec = run(page(footer=footer))
+    check(rec, "GFDL-1.3-only", "copyleft")
+
+
 def test_mit_license_statement() -> None:
     rec = run(page(article_end="<p>This document is released under the MIT License.</p>"))
     check(rec, "MIT", "permissive")

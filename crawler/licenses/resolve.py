@@ -6,8 +6,9 @@ Rules, in order (SPEC section 2 and the first rule of the product: prefer precis
 2. Grants are every license other than ``LicenseRef-All-Rights-Reserved``. A less specific
    grant is folded into a more specific one of the same family seen on the page
    ("Creative Commons BY-SA" + a ``by-sa/2.5/ch`` link is ``LicenseRef-CC-BY-SA-2.5-CH``,
-   "dedicated to the public domain" + a CC0 link is ``CC0-1.0``); a version is never
-   invented.
+   "dedicated to the public domain" + a CC0 link is ``CC0-1.0``, a link to
+   ``fdl-1.3.html`` + "Version 1.3 or any later version" is ``GFDL-1.3-or-later``); a
+   version is never invented.
 3. Grants are ranked by level: page-level (HTTP header, head, structured data about the
    page, the article itself) beats site-level (footer, sidebar, body), which beats hidden
    signals (HTML comments, embedded JSON state), which beat the user's site policy. The
@@ -48,6 +49,7 @@ _CC_ID = re.compile(
 )
 # Public-domain tools a plain "dedicated to the public domain" statement is folded into.
 _PD_TOOLS = frozenset({"CC0-1.0", "CC-PDM-1.0", "CC-PDDC"})
+_GNU_ONLY = re.compile(r"^(?P<base>(?:GFDL|GPL|LGPL|AGPL)-\d\.\d+)-only$")
 _FAMILY_ID = re.compile(r"^(?:LicenseRef-)?(?P<family>OGL-UK|GFDL|GPL|LGPL|AGPL)-(?P<rest>.+)$")
 
 
@@ -91,8 +93,30 @@ def _specificity(spdx: str) -> tuple[str, str, int] | None:
     return None
 
 
+def _is_url(value: str) -> bool:
+    return value.strip().lower().startswith(("http:", "https:", "//"))
+
+
+def _fold_gnu_urls(grants: list[Evidence]) -> list[Evidence]:
+    """A GNU license URL (``fdl-1.3.html`` -> ``GFDL-1.3-only``) names the license text, not
+    whether the grant is "only" or "or any later version", nor the GFDL's invariant-section
+    options: when the page's own words state exactly one of those for the same version,
+    the link is read as that."""
+    worded = {ev.spdx for ev in grants if not _is_url(ev.value)}
+    folded = []
+    for ev in grants:
+        m = _GNU_ONLY.match(ev.spdx)
+        if m and _is_url(ev.value):
+            refined = {s for s in worded if s != ev.spdx and s.startswith(m.group("base") + "-")}
+            if len(refined) == 1:
+                ev = Evidence(ev.kind, ev.value, refined.pop(), ev.where, ev.weight)
+        folded.append(ev)
+    return folded
+
+
 def _fold(grants: list[Evidence]) -> list[Evidence]:
     """Fold each grant into the single more specific id of its family, if the page has one."""
+    grants = _fold_gnu_urls(grants)
     ids = {ev.spdx for ev in grants}
     target: dict[str, str] = {}
     for spdx in ids:
