@@ -250,6 +250,22 @@ def test_jsonld_license_inside_graph() -> None:
     assert live(rec, kind="jsonld", spdx="CC-BY-SA-4.0")
 
 
+def test_jsonld_website_license_is_site_wide() -> None:
+    website = {
+        "@type": "WebSite",
+        "@id": "https://blog.example.org/#website",
+        "url": "https://blog.example.org/",
+        "license": f"{CC}/by-sa/4.0/",
+    }
+    rec = run(page(head=jsonld({"@context": "https://schema.org", "@graph": [website]})))
+    check(rec, "CC-BY-SA-4.0", "copyleft")
+    assert live(rec, kind="jsonld", where="jsonld:site")
+    # The article's own license beats the site-wide one.
+    article = {**ARTICLE_LD, "license": f"{CC}/by-nc/4.0/"}
+    both = {"@context": "https://schema.org", "@graph": [website, article]}
+    check(run(page(head=jsonld(both))), "CC-BY-NC-4.0", "noncommercial")
+
+
 @pytest.mark.parametrize("media_type", ["ImageObject", "VideoObject"])
 def test_jsonld_license_on_embedded_media_only(media_type: str) -> None:
     data = {

@@ -27,7 +27,7 @@ independent votes, ``confidence = 1 - prod(1 - w)``, then lowers it when signals
 | where | factor |
 |---|---|
 | ``header``, ``head``, ``jsonld``, ``main``, ``html-comment``, ``script``, ``site-policy`` | 1.0 |
-| ``footer`` | 0.9 |
+| ``footer``, ``jsonld:site`` (a ``WebSite``'s license) | 0.9 |
 | ``sidebar`` | 0.85 |
 | ``body`` | 0.8 |
 | ``page-header`` | 0.7 |
@@ -66,6 +66,8 @@ WHERE_FACTOR: dict[str, float] = {
     "script": 1.0,
     "site-policy": 1.0,
     "footer": 0.9,
+    "jsonld:site": 0.9,
+    "microdata:site": 0.9,
     "sidebar": 0.85,
     "body": 0.8,
     "page-header": 0.7,

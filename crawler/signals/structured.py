@@ -3,8 +3,9 @@
 Only the page's *main entity* licenses the page: a schema.org ``license`` on an article,
 blog post, web page or other creative work at the top of the data (or in ``@graph``). A
 ``license`` on an embedded ``ImageObject``/``VideoObject``, on a ``comment`` or on any
-nested object is recorded with weight 0 (``where="jsonld:media"``). RDFa ``cc:license`` /
-``dct:license`` triples count when their subject is the page itself.
+nested object is recorded with weight 0 (``where="jsonld:media"``). A top-level
+``WebSite``'s ``license`` speaks for the whole site, like a footer (``jsonld:site``).
+RDFa ``cc:license`` / ``dct:license`` triples count when their subject is the page itself.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ MAIN_TYPES = frozenset(
         "podcastepisode",
     }
 )
+# A ``WebSite`` item's license is a site-wide statement, like a theme footer's.
+SITE_TYPES = frozenset({"website"})
 _LICENSE_KEYS = ("license", "http://schema.org/license", "https://schema.org/license")
 _RDFA_LICENSE = ("http://creativecommons.org/ns#license", "http://purl.org/dc/terms/license")
 
@@ -105,7 +108,7 @@ def _map(value: str) -> str:
     return spdx_from_name(value) or spdx_from_url(value) or "NOASSERTION"
 
 
-def _evidence(source: str, value: str, main: bool) -> Evidence:
+def _evidence(source: str, value: str, main: bool, site: bool = False) -> Evidence:
     spdx = _map(value)
     if spdx == "NOASSERTION":
         if main and value.lower().startswith(("http", "//")) and _TERMS_URL.search(value):
@@ -117,7 +120,7 @@ def _evidence(source: str, value: str, main: bool) -> Evidence:
                 weigh("rights-link", source),
             )
         return Evidence(source, value[:300], spdx, f"{source}:unrecognised", 0.0)
-    where = source if main else f"{source}:media"
+    where = source if main else f"{source}:site" if site else f"{source}:media"
     return Evidence(source, value[:300], spdx, where, weigh(source, where))
 
 
@@ -131,10 +134,16 @@ def _walk(item: Any, main: bool, source: str) -> Iterator[Evidence]:
         return
     if "properties" in item and source == "microdata":
         item = {"@type": item.get("type"), **item["properties"]}
+    types = _types(item)
     for key in _LICENSE_KEYS:
         if key in item:
             for value in _license_values(item[key]):
-                yield _evidence(source, value, main and bool(_types(item) & MAIN_TYPES))
+                yield _evidence(
+                    source,
+                    value,
+                    main and bool(types & MAIN_TYPES),
+                    main and bool(types & SITE_TYPES),
+                )
     for key, value in item.items():
         if key in _LICENSE_KEYS or key == "@graph":
             continue
