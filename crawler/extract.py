@@ -50,9 +50,10 @@ _PARSER = lxml.html.HTMLParser(
     encoding="utf-8",
 )
 _MICRODATA_XPATH = lxml.etree.XPath("boolean(//*[@itemscope])")
+# RDFa is only worth pyRdfa's cost when it carries license or attribution terms.
 _RDFA_XPATH = lxml.etree.XPath(
-    "boolean(//*[@property[contains(., 'cc:') or contains(., 'dct:') or contains(., 'dc:')"
-    " or contains(., 'dcterms:')] or @vocab or @typeof])"
+    "boolean(//*[@property[contains(., 'license') or contains(., 'attribution')]"
+    " or @rel[contains(., 'cc:license') or contains(., 'dct:license')]])"
 )
 
 

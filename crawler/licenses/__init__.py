@@ -2,7 +2,8 @@
 
 Public API (pure functions, no HTML parsing):
 
-* :func:`spdx_from_url`, :func:`spdx_from_badge`: license URL / CC badge image -> id
+* :func:`spdx_from_url`, :func:`spdx_from_badge`: license URL / CC badge image -> id;
+  :func:`names_license_host`: a cheap pre-check before resolving a link
 * :func:`spdx_from_name`, :func:`find_license_mentions`, :class:`Mention`: names in text
 * :func:`category`, :data:`CATEGORY_ORDER`, :func:`more_restrictive`: SPEC §3 categories
 * :func:`normalize_expression`, :func:`license_refs`: SPDX expressions
@@ -18,7 +19,7 @@ from crawler.licenses.expressions import license_refs, normalize_expression
 from crawler.licenses.info import LicenseInfo, license_info
 from crawler.licenses.names import Mention, find_license_mentions, spdx_from_name
 from crawler.licenses.policy import expression_allowed
-from crawler.licenses.urls import spdx_from_badge, spdx_from_url
+from crawler.licenses.urls import names_license_host, spdx_from_badge, spdx_from_url
 
 __all__ = [
     "CATEGORY_ORDER",
@@ -30,6 +31,7 @@ __all__ = [
     "license_info",
     "license_refs",
     "more_restrictive",
+    "names_license_host",
     "normalize_expression",
     "spdx_from_badge",
     "spdx_from_name",

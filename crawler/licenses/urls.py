@@ -254,6 +254,18 @@ _SITES: dict[str, Callable[[list[str]], str | None]] = {
 }
 
 
+_HOST_HINTS = tuple(sorted(set(_SITES) | {"licensebuttons.net"}))
+
+
+def names_license_host(url: str) -> bool:
+    """Cheap pre-check: whether ``url`` mentions a host that :func:`spdx_from_url` knows.
+
+    For scanning every link of a page: only those that pass are worth resolving and
+    mapping."""
+    lowered = url.lower()
+    return any(host in lowered for host in _HOST_HINTS)
+
+
 def spdx_from_badge(url: str) -> str | None:
     """A CC badge image URL (``i.creativecommons.org/l/by-sa/4.0/88x31.png``,
     ``licensebuttons.net/l/by-nc/3.0/de/80x15.png``, ``.../p/zero/1.0/88x31.png``) -> id.

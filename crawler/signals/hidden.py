@@ -31,6 +31,12 @@ _COMMENT_SCOPE = re.compile(
     r"plugins?|fonts?|icons?|code|software|library|framework|polyfill)\b",
     re.I,
 )
+# Comments worth reading at all: most are build markers and analytics snippets.
+_COMMENT_HINT = re.compile(
+    r"licen|creativecommons|public domain|rights|réserv|vorbehalten|riservat|reservad|"
+    r"copyright|©|\brdf\b|permission",
+    re.I,
+)
 _SCRIPT_LICENSE = re.compile(r"""["']license["']\s*:\s*["']([A-Za-z_ -]{3,40})["']""")
 _RESERVED_STATE = re.compile(r"^all[_ -]?rights[_ -]?reserved$", re.I)
 _MAX_COMMENT = 20_000
@@ -41,7 +47,7 @@ def comment_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
     evidence: list[Evidence] = []
     for comment in tree.iter(lxml.etree.Comment):
         text = (comment.text or "")[:_MAX_COMMENT]
-        if not text.strip() or text.lstrip().startswith("[if"):
+        if text.lstrip().startswith("[if") or not _COMMENT_HINT.search(text):
             continue
         where = "html-comment"
         scope = _COMMENT_SCOPE.search(text)

@@ -20,7 +20,7 @@ import lxml.html
 
 from crawler.evidence import Evidence
 from crawler.extract import Headers, header_value
-from crawler.licenses import spdx_from_name, spdx_from_url
+from crawler.licenses import names_license_host, spdx_from_name, spdx_from_url
 from crawler.licenses.scoring import weigh
 from crawler.signals import lexicon
 from crawler.signals.pagetext import PageText
@@ -145,11 +145,14 @@ class LinkScanner:
         return None
 
     def _links(self) -> Iterator[Evidence]:
+        page_on_license_host = names_license_host(self.url or "")
         for el in _LINKS_XPATH(self.tree):
-            raw = el.get("href") or el.get("resource") or el.get("content") or ""
-            spdx = spdx_from_url(urljoin(self.url or "", raw.strip())) if raw.strip() else None
+            raw = (el.get("href") or el.get("resource") or el.get("content") or "").strip()
             rel_words = is_license_word(el.get("rel"))
             prop_words = is_license_word(el.get("property"))
+            spdx = None
+            if raw and (rel_words or prop_words or page_on_license_host or names_license_host(raw)):
+                spdx = spdx_from_url(urljoin(self.url or "", raw))
             if spdx is None:
                 if rel_words or prop_words:
                     kind = "rel-license" if rel_words else "rdfa"
@@ -203,7 +206,9 @@ class LinkScanner:
     def _badges(self) -> Iterator[Evidence]:
         for img in _BADGES_XPATH(self.tree):
             src = img.get("src", "").strip()
-            spdx = spdx_from_url(urljoin(self.url or "", src)) if src else None
+            if not names_license_host(src):
+                continue
+            spdx = spdx_from_url(urljoin(self.url or "", src))
             if spdx is None:
                 continue
             region = self.regions.region(img)
