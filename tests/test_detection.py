@@ -863,9 +863,19 @@ def test_tdm_reservation_one_reserves() -> None:
 def test_x_robots_tag_with_and_without_bot_prefix() -> None:
     plain = run(page(), headers={"X-Robots-Tag": "noai"})["ai_optout"]
     prefixed = run(page(), headers={"X-Robots-Tag": "otherbot: noai"})["ai_optout"]
-    assert "header:noai" in plain
-    assert plain != prefixed
-    assert prefixed and "header:noai" not in prefixed
+    assert plain == ["header:noai"]
+    assert prefixed == ["header:otherbot:noai"]
+
+
+def test_tdm_reservation_meta() -> None:
+    rec = run(page(head='<meta name="tdm-reservation" content="1">'))
+    assert rec["tdm_reserved"] is True
+    assert rec["ai_optout"] == ["tdmrep"]
+    # The page's meta "0" un-reserves what the header said.
+    rec = run(
+        page(head='<meta name="tdm-reservation" content="0">'), headers={"tdm-reservation": "1"}
+    )
+    assert rec["tdm_reserved"] is False
 
 
 def test_meta_robots_noai() -> None:
