@@ -256,3 +256,20 @@ def test_cli_runs_and_prints_summary(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "rows         1" in captured.out and "classify/not-html" in captured.out
     assert "cli-run" in captured.out and captured.err == ""
     assert [r["crawl_id"] for r in read_rows(tmp_path / "out")] == ["cli-run"]
+
+
+def test_cli_bad_site_policy_and_workers_exit_2(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    warc = tmp_path / "in.warc.gz"
+    write_test_warc(warc, [("https://a.example/", 200, HTML_HEADERS, b"<p>x</p>")])
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[[rule]]\nhost = 'a.example'\nlicense = 'NOT A LICENSE ((('\n")
+    out = tmp_path / "out"
+    assert main(["process", str(warc), "--out", str(out), "--site-policy", str(policy)]) == 2
+    assert "rule 1: bad license" in capsys.readouterr().err
+    assert main(["process", str(warc), "--out", str(out), "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+    assert main(["process", str(warc), "--out", str(out),
+                 "--site-policy", str(tmp_path / "none.toml")]) == 2
+    assert "none.toml" in capsys.readouterr().err
+    assert not out.exists()
