@@ -39,6 +39,8 @@ _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"wOFF", "web font"),
     (b"wOF2", "web font"),
 )
+# Control bytes never seen in text: more than a tenth of them marks binary data.
+_TEXT_BYTES = bytes([*range(0x20, 0x100), 0x09, 0x0A, 0x0C, 0x0D, 0x1B])
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.I)
 # trafilatura's parser settings, except that comments are kept: old Creative Commons RDF
 # and some notices live in HTML comments. They are stripped before trafilatura runs.
@@ -134,14 +136,16 @@ def decode_html(html: bytes | str, headers: Headers | None = None) -> str:
         text = html
     else:
         data = bytes(html)
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            data = data.decode("utf-16", "replace").encode("utf-8")
         if not data.strip():
             raise InspectError("empty document")
         for magic, kind in _BINARY_MAGIC:
             if data.startswith(magic):
                 raise InspectError(f"not HTML: looks like a {kind}")
         head = data[:4096]
-        if head.count(b"\x00") > len(head) // 10:
-            raise InspectError("not HTML: binary content (NUL bytes)")
+        if head.count(b"\x00") or len(head.translate(None, _TEXT_BYTES)) > len(head) // 10:
+            raise InspectError("not HTML: binary content (NUL or control bytes)")
         text = _decode_bytes(data, headers)
     if not text.strip():
         raise InspectError("empty document")
