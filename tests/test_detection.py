@@ -1038,3 +1038,67 @@ def test_devset_regression() -> None:
     assert pred_ok / pred_n >= 0.95, wrong
     assert true_ok / true_n >= 0.85, wrong
     assert exact / len(labels) >= 0.95, wrong
+
+
+# --- software licenses in page chrome, mixed content/code statements ------------------
+
+
+def test_powered_by_software_license_is_not_the_page_license() -> None:
+    rec = run(
+        page(
+            footer="<p>Powered by <a href='https://wordpress.org'>WordPress</a>, "
+            "released under the <a href='https://www.gnu.org/licenses/gpl-2.0.html'>"
+            "GPL</a>.</p>"
+        )
+    )
+    check(rec, "NOASSERTION", "unknown")
+    assert dead(rec, spdx="GPL-2.0-only")
+
+
+def test_bare_released_under_mit_footer_is_the_software_not_the_text() -> None:
+    rec = run(
+        page(
+            footer="<p>Released under the <a href='https://opensource.org/licenses/MIT'>"
+            "MIT License</a>.</p>"
+        )
+    )
+    check(rec, "NOASSERTION", "unknown")
+    assert dead(rec, where="footer:software-only")
+
+
+def test_documentation_licensed_under_mit_is_the_text() -> None:
+    rec = run(page(footer="<p>Documentation licensed under MIT.</p>"))
+    check(rec, "MIT", "permissive")
+
+
+def test_content_and_code_samples_under_different_licenses() -> None:
+    footer = (
+        f"<p>Except as otherwise noted, the content of this page is licensed under the "
+        f"<a href='{CC}/by/4.0/'>Creative Commons Attribution 4.0 License</a>, and code samples "
+        "are licensed under the <a href='https://www.apache.org/licenses/LICENSE-2.0'>Apache 2.0 "
+        "License</a>.</p>"
+    )
+    rec = run(page(footer=footer))
+    check(rec, "CC-BY-4.0", "permissive")
+    assert dead(rec, spdx="Apache-2.0", where="footer:code-only")
+
+
+def test_theme_license_is_not_the_page_license() -> None:
+    rec = run(
+        page(
+            footer="<p>Theme licensed under "
+            "<a href='https://www.gnu.org/licenses/gpl-3.0.html'>GPLv3</a>.</p>"
+        )
+    )
+    check(rec, "NOASSERTION", "unknown")
+
+
+def test_wikipedia_style_footer_with_hidden_rel_license() -> None:
+    footer = (
+        "<ul><li id='footer-info-copyright'>Text is available under the <a rel='license' "
+        "href='//en.wikipedia.org/wiki/Wikipedia:CC_BY-SA'>Creative Commons Attribution-ShareAlike"
+        " License 4.0</a><a rel='license' href='//creativecommons.org/licenses/by-sa/4.0/' "
+        "style='display:none;'></a>; additional terms may apply.</li></ul>"
+    )
+    rec = run(page(footer=footer))
+    check(rec, "CC-BY-SA-4.0", "copyleft")

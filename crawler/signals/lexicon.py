@@ -65,6 +65,7 @@ SCOPE_WORD = re.compile(
     r"Bild(?:er|rechte)?|Fotos?|Fotografien?|Grafik(?:en)?|Abbildung(?:en)?|"
     r"imagen(?:es)?|fotograf\w*|immagin[ei]|imag(?:em|ens)|afbeelding(?:en)?|foto's|"
     r"code|source code|code samples?|snippets?|software|programs?|plugins?|themes?|"
+    r"powered by|"
     r"templates?|design|stylesheets?|css|javascript|fonts?|Quellcode|Vorlagen?|"
     r"logiciels?|código|codice|"
     r"user contributions|contributions by users|comments?|Kommentare?|commentaires?|"
@@ -77,6 +78,7 @@ SCOPE_WORD = re.compile(
 # ("Der Blog, die Unterrichtsideen und die Bilder ... sind lizenziert unter ...").
 CONTENT_NOUN = re.compile(
     r"\b(?:texts?|contents?|articles?|posts?|writings?|blogs?|weblogs?|entries|pages?|"
+    r"documentation|docs|Dokumentation|manuals?|tutorials?|guides?|"
     r"Texte?|Inhalte?|Artikel|Beitr(?:a|ä)ge?|Seiten?|Unterrichtsideen|textes?|contenus?|"
     r"billets?|textos?|contenidos?|artículos?|testi|contenuti|articoli|conteúdos?|artigos?|"
     r"teksten|inhoud)\b",

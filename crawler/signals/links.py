@@ -25,7 +25,7 @@ from crawler.licenses.scoring import weigh
 from crawler.signals import lexicon
 from crawler.signals.pagetext import PageText
 from crawler.signals.regions import CAPTION, FOOTER, HEAD, MAIN, SCOPED_OUT, SIDEBAR, RegionMap
-from crawler.signals.text import grant_where, is_content_image
+from crawler.signals.text import grant_where, is_content_image, software_without_subject
 
 _LINK_HEADER = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 _REL_PARAM = re.compile(r"""rel\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s;,]+))""", re.I)
@@ -185,7 +185,13 @@ class LinkScanner:
                 where = region
             else:
                 where = grant_where(
-                    region, before, sentence, after, scope, self.ptext.text[line[0] : offset]
+                    region,
+                    before,
+                    sentence,
+                    after,
+                    scope,
+                    self.ptext.text[line[0] : offset],
+                    spdx,
                 )
                 if (
                     where.endswith(":mention")
@@ -195,6 +201,8 @@ class LinkScanner:
                     where = region
         elif scope:
             where = f"{region}:{scope.replace(' ', '-')}-only"
+        elif region != MAIN and software_without_subject(spdx, before):
+            where = f"{region}:software-only"
         elif region not in (FOOTER, SIDEBAR) and _next_to_media(el):
             where = CAPTION
         else:

@@ -41,6 +41,11 @@ _BARE_MIT = re.compile(
 _LABEL_LINE = re.compile(
     r"^\W*(?:license|licence|lizenz|licencia|licença|licenza|licentie|licencja)\s*:\s*$", re.I
 )
+# Licenses written for software: in page chrome they usually license the platform.
+_SOFTWARE_LICENSE = re.compile(
+    r"^(?:LicenseRef-)?(?:A?GPL|LGPL|MIT|Apache|BSD|0BSD|MPL|ISC|EPL|EUPL|Zlib|Unlicense|"
+    r"BSL|CDDL|Artistic|PostgreSQL|WTFPL)"
+)
 _GFDL_NO_INVARIANTS = re.compile(r"with\s+(?:no|the)\s+Invariant\s+Sections?", re.I)
 _MEDIA_XPATH = lxml.etree.XPath(
     ".//img | .//picture | .//video | preceding-sibling::*[1][self::img or self::picture or "
@@ -125,20 +130,38 @@ def gfdl_variant(spdx: str, following: str) -> str:
     return spdx
 
 
+def software_without_subject(spdx: str, before: str) -> bool:
+    """A software license ("GPL", "MIT", "Apache") whose sentence names no content as its
+    subject: in page chrome that is the license of the software ("Powered by WordPress,
+    released under the GPL", "Released under the MIT License"), not of the text."""
+    return bool(_SOFTWARE_LICENSE.match(spdx)) and not (
+        lexicon.CONTENT_NOUN.search(before) or lexicon.SELF_REFERENCE.search(before)
+    )
+
+
 def grant_where(
-    region: str, before: str, sentence: str, after: str, scope: str | None, block_before: str = ""
+    region: str,
+    before: str,
+    sentence: str,
+    after: str,
+    scope: str | None,
+    block_before: str = "",
+    spdx: str = "",
 ) -> str:
     """The ``where`` of a license mention: its region, or why it is not a grant.
 
     A mention is a grant when its sentence has a grant cue, or when the same block says
     just before that this page is licensed ("This article is distributed under the terms
     of the CC BY-NC License ... See: <license URL>"). Inside the article the statement must
-    also be about this page.
+    also be about this page. A software license needs the content as its subject
+    ("Documentation licensed under MIT").
     """
     if region in SCOPED_OUT:
         return region
     if scope:
         return f"{region}:{scope.replace(' ', '-')}-only"
+    if software_without_subject(spdx, before):
+        return f"{region}:software-only"
     lead = block_before[-400:]
     lead_grant = bool(lexicon.SELF_REFERENCE.search(lead) and lexicon.GRANT_CUE.search(lead))
     if not (lexicon.GRANT_CUE.search(before) or lexicon.GRANT_CUE.search(after[:60]) or lead_grant):
@@ -177,7 +200,13 @@ def text_evidence(
         before, sentence, after = scan.sentence(start, end)
         region = scan.place(start, end)
         where = grant_where(
-            region, before, sentence, after, scan.scope(before, after), scan.block_before(start)
+            region,
+            before,
+            sentence,
+            after,
+            scan.scope(before, after),
+            scan.block_before(start),
+            spdx,
         )
         spdx = gfdl_variant(spdx, text[end : end + 400])
         if where == f"{MAIN}:about" and _LABEL_LINE.match(scan.block_before(start)):
