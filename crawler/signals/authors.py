@@ -39,43 +39,190 @@ __all__ = ["authors_from_copyright", "extract_authors"]
 
 _MAIN_TYPES = frozenset(
     {
-        "article", "newsarticle", "blogposting", "webpage", "scholarlyarticle", "report",
-        "techarticle", "analysisnewsarticle", "reportagenewsarticle", "opinionnewsarticle",
-        "reviewnewsarticle", "backgroundnewsarticle", "socialmediaposting", "creativework",
-        "posting", "liveblogposting", "medicalscholarlyarticle", "itempage", "aboutpage",
-        "profilepage", "qapage", "collectionpage", "book", "chapter", "thesis", "review",
-        "howto", "recipe", "discussionforumposting", "publicationissue", "dataset",
+        "article",
+        "newsarticle",
+        "blogposting",
+        "webpage",
+        "scholarlyarticle",
+        "report",
+        "techarticle",
+        "analysisnewsarticle",
+        "reportagenewsarticle",
+        "opinionnewsarticle",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "socialmediaposting",
+        "creativework",
+        "posting",
+        "liveblogposting",
+        "medicalscholarlyarticle",
+        "itempage",
+        "aboutpage",
+        "profilepage",
+        "qapage",
+        "collectionpage",
+        "book",
+        "chapter",
+        "thesis",
+        "review",
+        "howto",
+        "recipe",
+        "discussionforumposting",
+        "publicationissue",
+        "dataset",
     }
 )
 _ORG_TYPES = frozenset(
     {
-        "organization", "newsmediaorganization", "corporation", "educationalorganization",
-        "governmentorganization", "ngo", "localbusiness", "onlinebusiness", "project",
-        "researchorganization", "library", "collegeoruniversity", "brand",
+        "organization",
+        "newsmediaorganization",
+        "corporation",
+        "educationalorganization",
+        "governmentorganization",
+        "ngo",
+        "localbusiness",
+        "onlinebusiness",
+        "project",
+        "researchorganization",
+        "library",
+        "collegeoruniversity",
+        "brand",
     }
 )
 
 # Words that mark a credit as an organisation (any language we commonly meet).
 _ORG_WORDS = frozenset(
     {
-        "gmbh", "mbh", "ag", "kg", "ohg", "inc", "inc.", "incorporated", "ltd", "ltd.",
-        "llc", "llp", "plc", "co.", "corp", "corp.", "corporation", "company", "sa", "s.a.",
-        "srl", "s.l.", "bv", "nv", "oy", "ab", "as", "a/s", "verlag", "verlagsgruppe",
-        "media", "medien", "news", "nachrichten", "noticias", "redaktion", "redaction",
-        "rédaction", "redacción", "redaccion", "redazione", "redactie", "redakcja",
-        "editorial", "editors", "editor's", "staff", "team", "newsroom", "desk", "press",
-        "presse", "prensa", "agency", "agentur", "agencia", "agence", "group", "gruppe",
-        "grupo", "groupe", "publishing", "publishers", "publisher", "foundation",
-        "stiftung", "fundación", "fondation", "university", "universität", "universidad",
-        "université", "institute", "institut", "instituto", "polizei", "police", "policía",
-        "ministry", "ministerium", "department", "office", "association", "verein", "e.v.",
-        "network", "radio", "tv", "television", "fernsehen", "zeitung", "magazine",
-        "magazin", "revista", "journal", "contributors", "wikipedia", "wikimedia",
-        "community", "online", "digital", "blog", "channel", "broadcasting", "newspaper",
-        "daily", "zeitschrift", "communications", "services", "solutions", "systems",
-        "technologies", "government", "council", "committee", "society", "club", "ομάδα",
-        "ομαδα", "σύνταξη", "συνταξη", "συντακτικη", "редакция", "редакція", "редакційна",
-        "編集部", "编辑部", "편집부", "취재팀", "ฝ่ายข่าว",
+        "gmbh",
+        "mbh",
+        "ag",
+        "kg",
+        "ohg",
+        "inc",
+        "inc.",
+        "incorporated",
+        "ltd",
+        "ltd.",
+        "llc",
+        "llp",
+        "plc",
+        "co.",
+        "corp",
+        "corp.",
+        "corporation",
+        "company",
+        "sa",
+        "s.a.",
+        "srl",
+        "s.l.",
+        "bv",
+        "nv",
+        "oy",
+        "ab",
+        "as",
+        "a/s",
+        "verlag",
+        "verlagsgruppe",
+        "media",
+        "medien",
+        "news",
+        "nachrichten",
+        "noticias",
+        "redaktion",
+        "redaction",
+        "rédaction",
+        "redacción",
+        "redaccion",
+        "redazione",
+        "redactie",
+        "redakcja",
+        "editorial",
+        "editors",
+        "editor's",
+        "staff",
+        "team",
+        "newsroom",
+        "desk",
+        "press",
+        "presse",
+        "prensa",
+        "agency",
+        "agentur",
+        "agencia",
+        "agence",
+        "group",
+        "gruppe",
+        "grupo",
+        "groupe",
+        "publishing",
+        "publishers",
+        "publisher",
+        "foundation",
+        "stiftung",
+        "fundación",
+        "fondation",
+        "university",
+        "universität",
+        "universidad",
+        "université",
+        "institute",
+        "institut",
+        "instituto",
+        "polizei",
+        "police",
+        "policía",
+        "ministry",
+        "ministerium",
+        "department",
+        "office",
+        "association",
+        "verein",
+        "e.v.",
+        "network",
+        "radio",
+        "tv",
+        "television",
+        "fernsehen",
+        "zeitung",
+        "magazine",
+        "magazin",
+        "revista",
+        "journal",
+        "contributors",
+        "wikipedia",
+        "wikimedia",
+        "community",
+        "online",
+        "digital",
+        "blog",
+        "channel",
+        "broadcasting",
+        "newspaper",
+        "daily",
+        "zeitschrift",
+        "communications",
+        "services",
+        "solutions",
+        "systems",
+        "technologies",
+        "government",
+        "council",
+        "committee",
+        "society",
+        "club",
+        "ομάδα",
+        "ομαδα",
+        "σύνταξη",
+        "συνταξη",
+        "συντακτικη",
+        "редакция",
+        "редакція",
+        "редакційна",
+        "編集部",
+        "编辑部",
+        "편집부",
+        "취재팀",
+        "ฝ่ายข่าว",
     }
 )
 
@@ -173,8 +320,9 @@ def _candidates(
     yield "citation", _scholarly_meta_authors(tree, "citation_author", "citation_authors")
     yield "jsonld", _jsonld_authors(structured.get("json-ld") or [])
     yield "microdata", _microdata_authors(structured.get("microdata") or [])
-    yield "dc", _scholarly_meta_authors(
-        tree, "dc.creator", "dcterms.creator", "dc.creator.personalname"
+    yield (
+        "dc",
+        _scholarly_meta_authors(tree, "dc.creator", "dcterms.creator", "dc.creator.personalname"),
     )
     yield "byline", _byline_authors(tree)
     yield "meta", _meta_authors(tree)
@@ -395,8 +543,24 @@ def _byline_elements(body: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElem
 
 
 _NOT_BYLINE_TAGS = frozenset(
-    {"html", "body", "main", "article", "section", "script", "style", "meta", "link", "input",
-     "form", "img", "textarea", "button", "select", "label"}
+    {
+        "html",
+        "body",
+        "main",
+        "article",
+        "section",
+        "script",
+        "style",
+        "meta",
+        "link",
+        "input",
+        "form",
+        "img",
+        "textarea",
+        "button",
+        "select",
+        "label",
+    }
 )
 
 
@@ -424,10 +588,16 @@ def _in_non_main(element: lxml_html.HtmlElement) -> bool:
 def _names_in_byline(element: lxml_html.HtmlElement) -> list[str]:
     """Names inside one byline element: its name-marked children, links, or its text."""
     named = [
-        e for e in element.iter()
-        if e is not element and isinstance(e.tag, str) and e.tag != "sup"
-        and (_NAME_HINT.search(e.get("class") or "") or e.get("itemprop") == "name"
-             or "author" in (e.get("rel") or ""))
+        e
+        for e in element.iter()
+        if e is not element
+        and isinstance(e.tag, str)
+        and e.tag != "sup"
+        and (
+            _NAME_HINT.search(e.get("class") or "")
+            or e.get("itemprop") == "name"
+            or "author" in (e.get("rel") or "")
+        )
     ]
     if named:
         return _split_names(_text(e) for e in named)
@@ -547,8 +717,30 @@ _NOT_A_NAME = (
 
 _PARTICLES = frozenset(
     {
-        "von", "van", "de", "der", "den", "da", "di", "du", "del", "della", "des", "la",
-        "le", "bin", "ibn", "al", "el", "y", "zu", "ten", "ter", "dos", "das", "do",
+        "von",
+        "van",
+        "de",
+        "der",
+        "den",
+        "da",
+        "di",
+        "du",
+        "del",
+        "della",
+        "des",
+        "la",
+        "le",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "y",
+        "zu",
+        "ten",
+        "ter",
+        "dos",
+        "das",
+        "do",
     }
 )
 

@@ -49,13 +49,41 @@ __all__ = [
 #: Crawlers that collect for AI training or AI answers, as they name themselves in
 #: robots.txt (product tokens; matched case-insensitively).
 AI_CRAWLERS: tuple[str, ...] = (
-    "GPTBot", "ChatGPT-User", "OAI-SearchBot", "CCBot", "ClaudeBot", "Claude-Web",
-    "Claude-User", "Claude-SearchBot", "anthropic-ai", "Google-Extended",
-    "Applebot-Extended", "PerplexityBot", "Perplexity-User", "meta-externalagent",
-    "meta-externalfetcher", "FacebookBot", "cohere-ai", "cohere-training-data-crawler",
-    "Bytespider", "Amazonbot", "Diffbot", "Omgilibot", "Omgili", "ImagesiftBot", "Timpibot",
-    "YouBot", "AI2Bot", "Ai2Bot-Dolma", "DuckAssistBot", "MistralAI-User", "img2dataset",
-    "Kangaroo Bot", "PanguBot", "webzio-extended", "VelenPublicWebCrawler",
+    "GPTBot",
+    "ChatGPT-User",
+    "OAI-SearchBot",
+    "CCBot",
+    "ClaudeBot",
+    "Claude-Web",
+    "Claude-User",
+    "Claude-SearchBot",
+    "anthropic-ai",
+    "Google-Extended",
+    "Applebot-Extended",
+    "PerplexityBot",
+    "Perplexity-User",
+    "meta-externalagent",
+    "meta-externalfetcher",
+    "FacebookBot",
+    "cohere-ai",
+    "cohere-training-data-crawler",
+    "Bytespider",
+    "Amazonbot",
+    "Diffbot",
+    "Omgilibot",
+    "Omgili",
+    "ImagesiftBot",
+    "Timpibot",
+    "YouBot",
+    "AI2Bot",
+    "Ai2Bot-Dolma",
+    "DuckAssistBot",
+    "MistralAI-User",
+    "img2dataset",
+    "Kangaroo Bot",
+    "PanguBot",
+    "webzio-extended",
+    "VelenPublicWebCrawler",
 )
 
 _NOAI = ("noai", "noimageai")
@@ -65,8 +93,20 @@ _COLON_DIRECTIVES = frozenset(
 )
 # <meta name=...> values that are never a crawler name.
 _NOT_BOT_META = frozenset(
-    {"description", "keywords", "author", "viewport", "generator", "copyright", "license",
-     "tdm-reservation", "tdm-policy", "referrer", "theme-color", "title"}
+    {
+        "description",
+        "keywords",
+        "author",
+        "viewport",
+        "generator",
+        "copyright",
+        "license",
+        "tdm-reservation",
+        "tdm-policy",
+        "referrer",
+        "theme-color",
+        "title",
+    }
 )
 _BOT_PREFIX = re.compile(r"^\s*([A-Za-z0-9_.\- ]+?)\s*:\s*(.*)$")
 
