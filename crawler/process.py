@@ -21,12 +21,13 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import queue
 import secrets
 import sys
 import threading
 import time
 import zlib
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -340,19 +341,34 @@ class _Progress:
 
 
 class _Sink:
-    """Results in submission order: rows to the shard writer, the rest to the error file."""
+    """Results as they complete: rows to the shard writer, the rest to the error file.
+
+    Pool threads only queue results; the writing happens in the thread that feeds the
+    pool (the shard writer is not thread-safe).
+    """
 
     def __init__(self, out_dir: Path, summary: ProcessSummary, progress: _Progress) -> None:
         self.summary, self.progress = summary, progress
         self.shards = ShardWriter(out_dir / "data",
                                   extra_metadata={"crawl_id": summary.crawl_id})
         self.errors = ErrorWriter(out_dir / "errors")
-        self.window: deque[Future[Result]] = deque()
+        self.done: queue.SimpleQueue[Result] = queue.SimpleQueue()
+        self.outstanding = 0
+
+    def expect(self, future: Future[Result]) -> None:
+        """Write the result of ``future`` once it is done."""
+        self.outstanding += 1
+        future.add_done_callback(lambda f: self.done.put(f.result()))
 
     def drain(self, limit: int) -> None:
-        """Write finished results, oldest first, until at most ``limit`` are pending."""
-        while len(self.window) > limit:
-            self.put(self.window.popleft().result())
+        """Write every finished result; wait while more than ``limit`` are outstanding."""
+        while True:
+            try:
+                result = self.done.get(block=self.outstanding > limit)
+            except queue.Empty:
+                break
+            self.outstanding -= 1
+            self.put(result)
         self.progress.tick()
 
     def put(self, result: Result) -> None:
@@ -399,7 +415,7 @@ def _feed(pool: PageProcessor, sink: _Sink, path: Path, name: str,
         if site_file_kind(page.url):
             summary.site_files += 1
             continue
-        sink.window.append(pool.submit(page, sites.get(page.host)))
+        sink.expect(pool.submit(page, sites.get(page.host)))
         sink.drain(pool.max_pending)
 
 
@@ -420,8 +436,9 @@ def process_warcs(
     Two passes: the first reads only robots.txt and tdmrep.json responses of all files
     and builds a :class:`SiteContext` per host (so a Common Crawl ``robotstxt`` WARC given
     beside the content WARCs applies to them); the second streams every other response
-    through the worker pool, at most ``4 * workers`` pages in memory, and writes results
-    in input order, so the same input gives the same shards and ids. Raises
+    through the worker pool, at most ``4 * workers`` pages in memory, and writes each
+    result as it completes (so one slow page never idles the other workers; row order in
+    the shards follows completion, and the same input gives the same rows and ids). Raises
     :class:`crawler.warc.WarcFormatError` before doing anything if a path is not a WARC.
     ``warc_file`` in rows is the path relative to ``out_dir`` when the WARC lies inside
     it, else the path as given.

@@ -147,7 +147,7 @@ def test_process_warcs_with_fake_detection(tmp_path: Path) -> None:
     write_test_warc(warc, small_warc_pages())
     summary = process_warcs([warc], tmp_path / "out", workers=2, crawl_id="run1",
                             progress=False, inspect_fn=fake_inspect)
-    rows = read_rows(tmp_path / "out")
+    rows = sorted(read_rows(tmp_path / "out"), key=lambda r: r["url"])
     assert [r["url"] for r in rows] == ["https://a.example/one", "https://b.example/two"]
     assert all(r["crawl_id"] == "run1" for r in rows)
     assert rows[0]["warc_file"] == str(warc)
@@ -205,16 +205,17 @@ def test_process_warcs_real_pages_end_to_end(tmp_path: Path) -> None:
     out1, out2 = tmp_path / "out1", tmp_path / "out2"
     s1 = process_warcs([warc], out1, workers=2, crawl_id="one", progress=False)
     s2 = process_warcs([warc], out2, workers=1, crawl_id="two", progress=False)
-    rows1, rows2 = read_rows(out1), read_rows(out2)
+    rows1, rows2 = (sorted(read_rows(o), key=lambda r: r["url"]) for o in (out1, out2))
     assert len(rows1) == s1.rows == 6
-    assert [r["url"] for r in rows1] == [url for url, _ in real]
+    assert [r["url"] for r in rows1] == sorted(url for url, _ in real)
     assert [r["id"] for r in rows1] == [r["id"] for r in rows2]  # same URL + text, same id
     assert {r["crawl_id"] for r in rows2} == {"two"}
     for r in rows1:
         assert r["text"] and r["text_sha1"] == hashlib.sha1(r["text"].encode()).hexdigest()
         assert r["id"] == hashlib.sha1(f"{r['url']}\n{r['text_sha1']}".encode()).hexdigest()
         assert r["warc_record_id"].startswith("<urn:uuid:")
-    assert "robots:CCBot" in rows1[0]["ai_optout"]
+    for r in rows1:
+        assert ("robots:CCBot" in r["ai_optout"]) == (r["host"] == host)
     assert sorted((e.url, e.reason) for e in read_errors(out1 / "errors")) == [
         ("https://example.net/doc.pdf", "not-html"), ("https://example.net/missing",
                                                       "http-error")]
