@@ -23,7 +23,16 @@ from crawler.licenses.ids import ALL_RIGHTS_RESERVED, PUBLIC_DOMAIN
 from crawler.licenses.scoring import weigh
 from crawler.signals import lexicon
 from crawler.signals.pagetext import PageText
-from crawler.signals.regions import CAPTION, FOOTER, HEAD, MAIN, SCOPED_OUT, SIDEBAR, RegionMap
+from crawler.signals.regions import (
+    BODY,
+    CAPTION,
+    FOOTER,
+    HEAD,
+    MAIN,
+    SCOPED_OUT,
+    SIDEBAR,
+    RegionMap,
+)
 
 _LICENSE_URL_IN_TEXT = re.compile(
     r"(?:https?:)?//(?:www\.)?(?:creativecommons\.org/(?:licenses|publicdomain)|"
@@ -46,6 +55,11 @@ _SOFTWARE_LICENSE = re.compile(
     r"^(?:LicenseRef-)?(?:A?GPL|LGPL|MIT|Apache|BSD|0BSD|MPL|ISC|EPL|EUPL|Zlib|Unlicense|"
     r"BSL|CDDL|Artistic|PostgreSQL|WTFPL)"
 )
+# "Copyleft © 2016 Anarcat CC-BY-SA": the word says the notice grants, not reserves.
+_COPYLEFT = re.compile(r"\bcopyleft\b", re.I)
+# A site's notice line in the page chrome: "© 2020 Jane Doe · CC BY-SA 4.0".
+_NOTICE_LINE_REGIONS = frozenset({FOOTER, SIDEBAR, BODY})
+_NOTICE_LINE_MAX = 200
 _GFDL_NO_INVARIANTS = re.compile(r"with\s+(?:no|the)\s+Invariant\s+Sections?", re.I)
 _MEDIA_XPATH = lxml.etree.XPath(
     ".//img | .//picture | .//video | preceding-sibling::*[1][self::img or self::picture or "
@@ -139,6 +153,17 @@ def software_without_subject(spdx: str, before: str) -> bool:
     )
 
 
+def notice_line(region: str, block_before: str) -> bool:
+    """A short line of the page chrome that opens with the site's copyright (or copyleft)
+    notice and then names a license ("© 2020 Jane Doe · CC BY-SA 4.0", "Copyleft © 2016
+    Anarcat CC-BY-SA"): the usual way a site states the license of its content."""
+    return (
+        region in _NOTICE_LINE_REGIONS
+        and len(block_before) <= _NOTICE_LINE_MAX
+        and bool(lexicon.COPYRIGHT_NOTICE.search(block_before) or _COPYLEFT.search(block_before))
+    )
+
+
 def grant_where(
     region: str,
     before: str,
@@ -152,8 +177,10 @@ def grant_where(
 
     A mention is a grant when its sentence has a grant cue, or when the same block says
     just before that this page is licensed ("This article is distributed under the terms
-    of the CC BY-NC License ... See: <license URL>"). Inside the article the statement must
-    also be about this page. A software license needs the content as its subject
+    of the CC BY-NC License ... See: <license URL>"), or when it ends a short chrome line
+    that opens with the site's copyright notice (:func:`notice_line`). Inside the article
+    the statement must also be about this page. A software license needs the content as
+    its subject
     ("Documentation licensed under MIT").
     """
     if region in SCOPED_OUT:
@@ -164,7 +191,12 @@ def grant_where(
         return f"{region}:software-only"
     lead = block_before[-400:]
     lead_grant = bool(lexicon.SELF_REFERENCE.search(lead) and lexicon.GRANT_CUE.search(lead))
-    if not (lexicon.GRANT_CUE.search(before) or lexicon.GRANT_CUE.search(after[:60]) or lead_grant):
+    if not (
+        lexicon.GRANT_CUE.search(before)
+        or lexicon.GRANT_CUE.search(after[:60])
+        or lead_grant
+        or notice_line(region, block_before)
+    ):
         return f"{region}:mention"
     if region == MAIN and not (lexicon.SELF_REFERENCE.search(sentence) or lead_grant):
         return f"{region}:about"
@@ -237,6 +269,8 @@ def text_evidence(
 
     notices: list[CopyrightNotice] = []
     for m in lexicon.COPYRIGHT_NOTICE.finditer(text):
+        if _COPYLEFT.search(text[max(0, m.start() - 12) : m.start()]):
+            continue  # "Copyleft ©" announces a copyleft license, it reserves nothing
         ev = _rights(scan, m.start(), m.end(), "copyright-notice")
         evidence.append(ev)
         if ev.weight > 0:

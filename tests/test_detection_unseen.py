@@ -1,0 +1,67 @@
+"""License detection on patterns seen in real pages outside the dev set.
+
+Each test is a small, realistic page (site header, an article with a few paragraphs, page
+chrome) that reproduces one pattern an audit of unseen public test-fixture pages found
+mis-detected, and checks the fixed behaviour through ``crawler.inspect``.
+"""
+
+from __future__ import annotations
+
+from crawler import inspect
+
+URL = "https://notes.example.net/blog/2020-10-18-shell-jumpers/"
+PARAGRAPHS = (
+    "After reading a post about directory jumpers I figured I might as well bite the bullet "
+    "and improve my shell setup, especially because the old one does not work in my editor.",
+    "I currently keep a static list of project folders in my shell profile. It works well "
+    "from the shell, but it is very static: a new folder means editing the file and "
+    "restarting every shell I have open.",
+    "So I looked around for tools that learn which folders I visit, and tried four of them "
+    "for a month each. This post compares how they behave and which one I kept.",
+)
+
+
+def page(*, footer: str, sidebar: str = "", head: str = "") -> str:
+    """A blog post page with the given footer and sidebar."""
+    paras = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    aside = f'<aside class="sidebar">{sidebar}</aside>' if sidebar else ""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Shell jumpers - notes</title>{head}</head><body>"
+        '<header class="site-header"><a href="/">notes</a><nav><ul>'
+        '<li><a href="/blog/">Blog</a></li><li><a href="/contact/">Contact</a></li>'
+        "</ul></nav></header>"
+        f'<div id="content"><article><h1>Shell jumpers</h1>{paras}</article>{aside}</div>'
+        f'<footer class="footer">{footer}</footer></body></html>'
+    )
+
+
+def test_copyleft_notice_line_names_the_site_license() -> None:
+    # "Copyleft © <years> <holder> <license>" is the site's license line (ikiwiki sites).
+    html = page(
+        footer='<p><span class="copyright">Copyleft © 2002-2016 The Author '
+        '<a href="/meta/license">CC-BY-SA</a>.</span> '
+        '<span class="powered-by">Powered by <a href="http://ikiwiki.info/">ikiwiki</a>.'
+        "</span></p>"
+    )
+    record = inspect(html, url=URL)
+    assert record["license"] == "LicenseRef-CC-BY-SA-unversioned"
+    assert not any(
+        ev["spdx"] == "LicenseRef-All-Rights-Reserved" for ev in record["license_evidence"]
+    )
+
+
+def test_copyright_line_ending_in_a_license_is_a_grant() -> None:
+    html = page(footer="<p>© 2021 Jane Doe · CC BY 4.0</p>")
+    assert inspect(html, url=URL)["license"] == "CC-BY-4.0"
+
+
+def test_license_named_without_a_notice_in_the_footer_is_not_a_grant() -> None:
+    # A footer link list that merely names a license (a menu entry) grants nothing.
+    html = page(footer='<ul><li><a href="/about/">About</a></li><li>CC BY-SA</li></ul>')
+    assert inspect(html, url=URL)["license"] == "NOASSERTION"
+
+
+def test_copyright_line_naming_a_software_license_stays_software() -> None:
+    html = page(footer="<p>© 2021 Jane Doe · Theme released under the MIT License</p>")
+    assert inspect(html, url=URL)["license"] == "LicenseRef-All-Rights-Reserved"
