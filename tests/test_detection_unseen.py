@@ -65,3 +65,42 @@ def test_license_named_without_a_notice_in_the_footer_is_not_a_grant() -> None:
 def test_copyright_line_naming_a_software_license_stays_software() -> None:
     html = page(footer="<p>© 2021 Jane Doe · Theme released under the MIT License</p>")
     assert inspect(html, url=URL)["license"] == "LicenseRef-All-Rights-Reserved"
+
+
+def test_unnamed_creative_commons_grant_is_not_all_rights_reserved() -> None:
+    # mozilla.org-style footer: contributors' © plus "a Creative Commons license" that the
+    # page never names. The text is licensed, under terms the page does not state.
+    html = page(
+        footer="<p>Portions of this content are ©1998–2024 by individual contributors. "
+        'Content available under a <a rel="license" href="/about/licensing/">Creative '
+        "Commons license</a>.</p>"
+    )
+    record = inspect(html, url=URL)
+    assert record["license"] == "NOASSERTION"
+    assert any(
+        ev["spdx"] == "NOASSERTION" and ev["weight"] > 0 for ev in record["license_evidence"]
+    )
+
+
+def test_unnamed_creative_commons_grant_for_images_keeps_the_reservation() -> None:
+    html = page(
+        footer="<p>© 2024 Example Media. Photos available under a Creative Commons license.</p>"
+    )
+    assert inspect(html, url=URL)["license"] == "LicenseRef-All-Rights-Reserved"
+
+
+def test_named_license_beside_unnamed_wording_still_wins() -> None:
+    html = page(
+        footer="<p>© 2024 Example. Content available under a Creative Commons license: "
+        '<a rel="license" href="https://creativecommons.org/licenses/by-sa/4.0/">CC BY-SA '
+        "4.0</a>.</p>"
+    )
+    assert inspect(html, url=URL)["license"] == "CC-BY-SA-4.0"
+
+
+def test_explicit_all_rights_reserved_beats_an_unnamed_grant() -> None:
+    html = page(
+        footer="<p>© 2024 Example Media. All rights reserved. Some articles are available "
+        "under a Creative Commons license.</p>"
+    )
+    assert inspect(html, url=URL)["license"] == "LicenseRef-All-Rights-Reserved"

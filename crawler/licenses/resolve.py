@@ -23,8 +23,10 @@ Rules, in order (SPEC section 2 and the first rule of the product: prefer precis
    copyright notice does not block the site policy), and an explicit "All rights
    reserved" inside the article beats a grant that is only site-wide (a guest post on a
    CC-licensed blog): the statement scoped to the article wins, as grants do.
-6. No grant: any reservation gives ``LicenseRef-All-Rights-Reserved``. Nothing:
-   ``NOASSERTION`` with confidence 0.
+6. No grant: any reservation gives ``LicenseRef-All-Rights-Reserved``, except a bare
+   copyright notice beside a visible grant that names no license ("Content available
+   under a Creative Commons license"): the text is licensed, under terms the page does
+   not say, so ``NOASSERTION``. Nothing: ``NOASSERTION`` with confidence 0.
 
 Confidence is ``1 - prod(1 - w)`` over the distinct pieces of evidence that support the
 claim, at any level (a footer link that agrees with the page's JSON-LD adds to it; the
@@ -165,7 +167,13 @@ def _terms(spdx: str) -> set[str]:
 
 def resolve(evidence: Iterable[Evidence]) -> Resolution:
     """Turn a page's evidence into its license claim (see the module docstring)."""
+    evidence = list(evidence)
     live = [ev for ev in evidence if ev.weight > 0 and ev.spdx != NOASSERTION]
+    # A visible grant that names no license ("available under a Creative Commons license").
+    unnamed_grant = any(
+        ev.weight > 0 and ev.spdx == NOASSERTION and level(ev) in ("page", "site")
+        for ev in evidence
+    )
     grants = _fold([ev for ev in live if ev.spdx != ALL_RIGHTS_RESERVED])
     reserved = [ev for ev in live if ev.spdx == ALL_RIGHTS_RESERVED]
     visible_reservation = [ev for ev in reserved if level(ev) in ("page", "site")]
@@ -182,7 +190,7 @@ def resolve(evidence: Iterable[Evidence]) -> Resolution:
         if not blocked:
             candidates = [ev for ev in grants if _LEVELS.index(level(ev)) == top]
             return _choose(candidates, grants, bool(reserved))
-    if reserved:
+    if reserved and not (unnamed_grant and not explicit_reservation):
         confidence = _support(reserved)
         return Resolution(
             ALL_RIGHTS_RESERVED, category(ALL_RIGHTS_RESERVED), round(confidence, 3), False

@@ -11,6 +11,7 @@ Every regex here is about the *sentence* around a license mention:
 * ``EXCEPT_WORD``: "except", "außer", "sauf", ... (a scope word after it is an exception,
   not the subject).
 * ``RESERVED``: explicit "all rights reserved" statements and reuse-forbidding terms.
+* ``UNNAMED_CC_LICENSE``: "a Creative Commons license" with no type or version.
 * ``SOME_RIGHTS``: "some rights reserved", which hints at a license without naming one.
 * ``PUBLIC_DOMAIN``: a plain statement that the work is in the public domain.
 * ``COPYRIGHT_NOTICE``: a copyright notice ("(c) 2015 Heise Medien", "Copyright by X").
@@ -105,6 +106,12 @@ SCOPE_AFTER = re.compile(
     _I,
 )
 
+# "Content available under a Creative Commons license": a grant that names no license.
+UNNAMED_CC_LICENSE = re.compile(
+    r"\bCreative[\s-]+Commons[\s-]+(?:licen[cs]es?|Lizenz(?:en)?|licencias?|licenzas?|"
+    r"licenças?|licenties?)\b",
+    _I,
+)
 SOME_RIGHTS = re.compile(
     r"\b(?:some|certain)\s+rights\s+reserved\b|\beinige\s+Rechte\s+vorbehalten\b|"
     r"\bcertains\s+droits\s+réservés\b|\balgunos\s+derechos\s+reservados\b|"

@@ -20,6 +20,7 @@ import lxml.etree
 from crawler.evidence import Evidence
 from crawler.licenses import find_license_mentions, spdx_from_url
 from crawler.licenses.ids import ALL_RIGHTS_RESERVED, PUBLIC_DOMAIN
+from crawler.licenses.resolve import NOASSERTION
 from crawler.licenses.scoring import weigh
 from crawler.signals import lexicon
 from crawler.signals.pagetext import PageText
@@ -245,6 +246,7 @@ def text_evidence(
             labelled.append(len(evidence))
         evidence.append(Evidence("text", sentence[:_MAX_VALUE], spdx, where, weigh("text", where)))
     _accept_article_label(evidence, labelled)
+    evidence += _unnamed_grants(scan, mentions)
 
     lowered = _lower_same_length(text)
     for start, end in lexicon.find_spans(lexicon.PUBLIC_DOMAIN, text, lowered):
@@ -276,6 +278,32 @@ def text_evidence(
         if ev.weight > 0:
             notices.append(CopyrightNotice(_notice_text(text, m.start()), ev.where))
     return _dedupe(evidence), notices
+
+
+def _unnamed_grants(scan: _Scanner, mentions: list[tuple[int, int, str]]) -> list[Evidence]:
+    """Grants of "a Creative Commons license" whose sentence names no license: the page
+    says its text is licensed, but not under which terms. They never make a claim (their
+    id is ``NOASSERTION``); they keep a bare copyright notice from reading as "all rights
+    reserved" (see :mod:`crawler.licenses.resolve`)."""
+    found = []
+    for m in lexicon.UNNAMED_CC_LICENSE.finditer(scan.ptext.text):
+        lo, hi = scan.ptext.sentence(m.start(), m.end())
+        if any(lo <= start < hi for start, _end, _spdx in mentions):
+            continue
+        before, sentence, after = scan.sentence(m.start(), m.end())
+        region = scan.place(m.start(), m.end())
+        where = grant_where(
+            region,
+            before,
+            sentence,
+            after,
+            scan.scope(before, after),
+            scan.block_before(m.start()),
+        )
+        found.append(
+            Evidence("text", sentence[:_MAX_VALUE], NOASSERTION, where, weigh("text", where))
+        )
+    return found
 
 
 def _accept_article_label(evidence: list[Evidence], labelled: list[int]) -> None:
