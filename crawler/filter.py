@@ -431,6 +431,11 @@ def filter_shards(inputs: Iterable[str | Path], out_dir: str | Path, rules: Rule
     if excluded is not None and excluded.resolve() == out.resolve():
         raise FilterError(f"{excluded}: the excluded folder must differ from the output")
     files = collect_inputs(inputs)
+    for target in (out, excluded):
+        inside = [p for p in files if target is not None and target.resolve() in
+                  p.resolve().parents]
+        if inside:
+            raise FilterError(f"{inside[0]}: an input lies inside the output folder {target}")
     for path in files:  # fail fast, before writing anything
         open_shard(path)
     input_bytes = sum(p.stat().st_size for p in files)

@@ -114,7 +114,7 @@ def format_table(report: dict[str, Any], *, top: int = 10) -> str:
     policy = settings.get("policy") or {}
     lines = [
         f"licrawl filter: subset {settings['subset']}, policy {policy.get('name', '(none)')}, "
-        f"min confidence {settings['min_confidence']}",
+        f"min confidence {_or_off(settings['min_confidence'])}",
         f"input     {report['inputs']['file_count']:,} files, {total:,} rows, "
         f"{report['inputs']['bytes'] / 2**20:,.1f} MiB",
         f"kept      {report['kept']:>12,}  {_share(report['kept'], total)}",
@@ -130,6 +130,10 @@ def format_table(report: dict[str, Any], *, top: int = 10) -> str:
             lines += ["", f"{label:<42}{'rows':>12}"]
             lines += [f"  {host:<40}{n:>12,}" for host, n in hosts]
     return "\n".join(lines)
+
+
+def _or_off(value: object) -> str:
+    return "off" if value is None else str(value)
 
 
 def _share(n: int, total: int) -> str:

@@ -16,6 +16,7 @@ looked up once per distinct license expression.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -62,12 +63,10 @@ def license_details(expression: str) -> tuple[str | None, str | None]:
     one by one and their URLs joined with a space. ``NOASSERTION`` has neither."""
     if expression == NOASSERTION:
         return None, None
-    name, urls = expression, []
-    for license_id in expression_ids(expression):
-        info = license_info(license_id)
-        name = name.replace(license_id, info.name, 1) if info.name else name
-        if info.url and info.url not in urls:
-            urls.append(info.url)
+    infos = {i: license_info(i) for i in expression_ids(expression)}
+    name = re.sub(r"[^\s()]+", lambda m: infos[m[0]].name if m[0] in infos else m[0],
+                  expression)
+    urls = dict.fromkeys(info.url for info in infos.values() if info.url)
     return name, " ".join(urls) or None
 
 

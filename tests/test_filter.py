@@ -13,7 +13,7 @@ from spdx_tools.spdx.parser.parse_anything import parse_file
 
 from crawler.cli import main
 from crawler.filter import FilterError, Rules, filter_shards
-from crawler.manifest import MANIFEST_SCHEMA
+from crawler.manifest import MANIFEST_SCHEMA, license_details
 from crawler.policies import load_policy
 from crawler.schema import SCHEMA_VERSION_KEY, record_schema
 from crawler.shards import ShardWriter
@@ -385,3 +385,17 @@ def test_empty_inputs_give_an_empty_subset_and_a_report(tmp_path: Path) -> None:
     report = filter_shards([empty], tmp_path / "out2", _rules())
     assert report["inputs"]["file_count"] == 1 and report["inputs"]["rows"] == 0
     assert report["outputs"]["shards"] == []
+
+
+def test_input_inside_the_output_folder_is_refused(tmp_path: Path) -> None:
+    shard = write_shard(tmp_path / "out" / "a.parquet", [row(0)])
+    with pytest.raises(FilterError, match="inside the output folder"):
+        filter_shards([shard], tmp_path / "out", _rules(), overwrite=True)
+    assert shard.exists()
+
+
+def test_license_details_name_each_id_of_a_compound_expression() -> None:
+    name, urls = license_details("MIT-0 AND MIT")
+    assert name == "MIT-0 AND MIT License"
+    assert urls == "https://spdx.org/licenses/MIT-0.html https://opensource.org/license/mit"
+    assert license_details("NOASSERTION") == (None, None)
