@@ -104,3 +104,28 @@ def test_explicit_all_rights_reserved_beats_an_unnamed_grant() -> None:
         "under a Creative Commons license.</p>"
     )
     assert inspect(html, url=URL)["license"] == "LicenseRef-All-Rights-Reserved"
+
+
+def test_comment_saying_what_pages_should_be_under_grants_nothing() -> None:
+    # gnu.org-style policy note for authors, hidden in a comment beside a bare © notice.
+    note = (
+        "<!-- Regarding copyright, in general, standalone pages on this web server should\n"
+        "     be under CC BY-ND 4.0.  Please do NOT change or remove this without talking\n"
+        "     with the webmasters first. -->"
+    )
+    html = page(footer=f"{note}<p>Copyright © 2020 Example Foundation, Inc.</p>")
+    record = inspect(html, url=URL)
+    assert record["license"] == "LicenseRef-All-Rights-Reserved"
+    noted = [ev for ev in record["license_evidence"] if ev["spdx"] == "CC-BY-ND-4.0"]
+    assert noted and all(ev["weight"] == 0 for ev in noted)
+    # Without the © line nothing applies at all: the note alone is no grant.
+    assert inspect(page(footer=f"{note}<p>Example Foundation</p>"), url=URL)["license"] == (
+        "NOASSERTION"
+    )
+
+
+def test_comment_that_states_the_license_still_counts() -> None:
+    # The same comment without the modal is the page's (weak, hidden) notice.
+    note = "<!-- This page is licensed under CC BY-ND 4.0. -->"
+    html = page(footer=f"{note}<p>Example Foundation</p>")
+    assert inspect(html, url=URL)["license"] == "CC-BY-ND-4.0"

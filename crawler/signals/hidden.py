@@ -4,7 +4,10 @@
   (``<License rdf:about="http://creativecommons.org/licenses/by/2.0/">``), and some pages
   keep their notice there (a GFDL permission notice, "COPYRIGHT X Tous droits réservés").
   A comment that speaks of a template, theme, design, stylesheet or code is about that,
-  not the text. Conditional comments (``[if IE]``) are skipped.
+  not the text. A comment that says what a license *should* be ("standalone pages on
+  this server should be under CC BY-ND 4.0": a policy note for authors) grants nothing and
+  is kept with weight 0 (``html-comment:policy-note``). Conditional comments (``[if IE]``)
+  are skipped.
 * Embedded JSON state (``<script>`` other than JSON-LD): a ``"license"`` value that says
   all rights are reserved (e.g. ``"license":"ALL_RIGHTS_RESERVED"``). Only reservations
   are read there: an open license claimed from opaque application state is not worth the
@@ -40,6 +43,14 @@ _COMMENT_HINT = re.compile(
 _SCRIPT_LICENSE = re.compile(r"""["']license["']\s*:\s*["']([A-Za-z_ -]{3,40})["']""")
 _RESERVED_STATE = re.compile(r"^all[_ -]?rights[_ -]?reserved$", re.I)
 _MAX_COMMENT = 20_000
+_SENTENCE_END = re.compile(r"[.!?;](?:\s|$)|\n\s*\n")
+
+
+def _sentence_before(text: str, start: int) -> str:
+    """The part of the sentence (at most 200 characters) that leads up to ``start``."""
+    before = text[max(0, start - 200) : start]
+    ends = list(_SENTENCE_END.finditer(before))
+    return before[ends[-1].end() :] if ends else before
 
 
 def comment_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
@@ -71,9 +82,10 @@ def comment_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
             found.add(mention.spdx)
             spdx = gfdl_variant(mention.spdx, text[mention.end : mention.end + 400])
             snippet = " ".join(text[max(0, mention.start - 120) : mention.end + 80].split())
-            evidence.append(
-                Evidence("html-comment", snippet, spdx, where, weigh("html-comment", where))
-            )
+            at = where
+            if lexicon.POLICY_NOTE.search(_sentence_before(text, mention.start)):
+                at = "html-comment:policy-note"
+            evidence.append(Evidence("html-comment", snippet, spdx, at, weigh("html-comment", at)))
         reserved = lexicon.RESERVED.search(text)
         if reserved and not lexicon.SOME_RIGHTS.search(text):
             snippet = " ".join(text[max(0, reserved.start() - 120) : reserved.end() + 40].split())

@@ -12,6 +12,8 @@ Every regex here is about the *sentence* around a license mention:
   not the subject).
 * ``RESERVED``: explicit "all rights reserved" statements and reuse-forbidding terms.
 * ``UNNAMED_CC_LICENSE``: "a Creative Commons license" with no type or version.
+* ``POLICY_NOTE``: a rule for authors rather than a grant ("pages should be under ...",
+  "must be licensed", "sollten unter ... stehen", "doivent être").
 * ``SOME_RIGHTS``: "some rights reserved", which hints at a license without naming one.
 * ``PUBLIC_DOMAIN``: a plain statement that the work is in the public domain.
 * ``COPYRIGHT_NOTICE``: a copyright notice ("(c) 2015 Heise Medien", "Copyright by X").
@@ -110,6 +112,16 @@ SCOPE_AFTER = re.compile(
 UNNAMED_CC_LICENSE = re.compile(
     r"\bCreative[\s-]+Commons[\s-]+(?:licen[cs]es?|Lizenz(?:en)?|licencias?|licenzas?|"
     r"licenças?|licenties?)\b",
+    _I,
+)
+# A modal that prescribes: the sentence says what a license *should* be, not what it is.
+POLICY_NOTE = re.compile(
+    r"\b(?:should|must|shall|ought\s+to|needs?\s+to|ha(?:s|ve)\s+to|is\s+to|are\s+to)"
+    r"(?:\s+(?:not|always|also|still|only|normally|generally))?\s+be\b"
+    r"|\b(?:sollte[nt]?|soll(?:en)?|müssen|muss|mu(?:ß|ss)ten)\b"
+    r"|\b(?:doi(?:t|vent)|devrai(?:t|ent))\s+(?:toujours\s+)?être\b"
+    r"|\b(?:debe[n]?|deber[íi]a[n]?)\s+(?:ser|estar)\b"
+    r"|\b(?:deve|devono|dovrebbe(?:ro)?)\s+(?:essere|ser)\b",
     _I,
 )
 SOME_RIGHTS = re.compile(
