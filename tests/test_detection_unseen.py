@@ -129,3 +129,38 @@ def test_comment_that_states_the_license_still_counts() -> None:
     note = "<!-- This page is licensed under CC BY-ND 4.0. -->"
     html = page(footer=f"{note}<p>Example Foundation</p>")
     assert inspect(html, url=URL)["license"] == "CC-BY-ND-4.0"
+
+
+def article_page(*, article_end: str, footer: str = "<p>Example Books</p>") -> str:
+    """A book-chapter page whose article ends with ``article_end`` (inside the article)."""
+    paras = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Chapter 6 - Shell jumpers</title></head><body>"
+        '<main><div class="header"><h2 class="chapter-title">Chapter 6</h2></div>'
+        f'<div id="content" role="main"><section><h1>Shell jumpers</h1>{paras}</section></div>'
+        f"{article_end}</main>"
+        f'<div class="site-info">{footer}</div></body></html>'
+    )
+
+
+def test_license_line_in_the_articles_own_footer_licenses_the_article() -> None:
+    # Google SRE book chapters: the chapter's footer, inside <main>, carries the notice.
+    html = article_page(
+        article_end='<div class="footer"><p class="footer-link">Copyright © 2017 Example, '
+        "Inc. Published by Example Media, Inc. Licensed under "
+        '<a href="https://creativecommons.org/licenses/by-nc-nd/4.0/">CC BY-NC-ND 4.0</a>'
+        "</p></div>"
+    )
+    record = inspect(html, url=URL)
+    assert record["license"] == "CC-BY-NC-ND-4.0"
+    assert any(ev["where"] == "main" and ev["weight"] > 0 for ev in record["license_evidence"])
+
+
+def test_same_line_in_the_article_text_is_still_about_a_license() -> None:
+    # Quoted as an example in the article's prose, the line licenses nothing.
+    html = article_page(
+        article_end="<section><p>A typical notice reads: Copyright © 2017 Example, Inc. "
+        "Licensed under CC BY-NC-ND 4.0</p></section>"
+    )
+    assert inspect(html, url=URL)["license"] != "CC-BY-NC-ND-4.0"

@@ -192,6 +192,7 @@ class LinkScanner:
                     scope,
                     self.ptext.text[line[0] : offset],
                     spdx,
+                    self.regions.in_article_footer(el),
                 )
                 if (
                     where.endswith(":mention")

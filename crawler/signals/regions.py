@@ -9,7 +9,8 @@ Regions, from the most to the least specific:
 * ``caption``: figures, figcaptions, image and photo credits (media only, never the text)
 * ``comment``: reader comment sections
 * ``main``: inside ``<article>``, ``<main>``, ``role=main``, ``itemprop=articleBody``, or an
-  element whose class/id names the post body (an article's own footer stays ``main``)
+  element whose class/id names the post body (an article's own footer stays ``main``;
+  :meth:`RegionMap.in_article_footer` tells it apart from the article's text)
 * ``footer``, ``sidebar``, ``nav``, ``page-header``: page chrome, nearest ancestor wins
 * ``head``: inside ``<head>``
 * ``body``: anywhere else
@@ -141,6 +142,15 @@ def _own_region(el: lxml.html.HtmlElement) -> str | None:
     return None
 
 
+def _is_article(el: lxml.html.HtmlElement) -> bool:
+    """``<article>``, ``<main>``, ``role=main`` or ``itemprop=articleBody``."""
+    return (
+        el.tag in ("article", "main")
+        or (el.get("role") or "").lower() == "main"
+        or (el.get("itemprop") or "").lower() == "articlebody"
+    )
+
+
 class RegionMap:
     """Classifies elements of one tree into regions, memoising along the ancestor chain."""
 
@@ -161,6 +171,21 @@ class RegionMap:
         return result
 
     @staticmethod
+    def in_article_footer(el: lxml.etree._Element) -> bool:
+        """Whether ``el`` sits in the article's own footer (a ``<footer>``, ``role=
+        contentinfo`` or footer/copyright class inside ``<article>``/``<main>``): the place
+        for the article's notices, not its text."""
+        in_footer = False
+        node: lxml.etree._Element | None = el
+        while node is not None:
+            if isinstance(node.tag, str):
+                if _is_article(node):
+                    return in_footer
+                in_footer = in_footer or _own_region(node) == FOOTER
+            node = node.getparent()
+        return False
+
+    @staticmethod
     def _classify(chain: list[lxml.etree._Element]) -> str:
         own = [_own_region(n) if isinstance(n.tag, str) else None for n in chain]
         if any(isinstance(n.tag, str) and n.tag == "head" for n in chain):
@@ -168,15 +193,7 @@ class RegionMap:
         for scoped in (CAPTION, COMMENT):
             if scoped in own:
                 return scoped
-        in_article = any(
-            isinstance(n.tag, str)
-            and (
-                n.tag in ("article", "main")
-                or (n.get("role") or "").lower() == "main"
-                or (n.get("itemprop") or "").lower() == "articlebody"
-            )
-            for n in chain
-        )
+        in_article = any(isinstance(n.tag, str) and _is_article(n) for n in chain)
         for region in own:
             if region is None:
                 continue

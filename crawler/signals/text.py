@@ -127,6 +127,10 @@ class _Scanner:
         lo, _hi = self.ptext.block(start, start)
         return self.ptext.text[lo:start]
 
+    def in_article_footer(self, start: int) -> bool:
+        """Whether the match sits in the article's own footer (see :mod:`regions`)."""
+        return self.regions.in_article_footer(self.ptext.element_at(start))
+
     def scope(self, before: str, after: str) -> str | None:
         """What the sentence restricts the statement to, if not the text."""
         return lexicon.scope_words_before(before) or lexicon.scope_after(after)
@@ -173,6 +177,7 @@ def grant_where(
     scope: str | None,
     block_before: str = "",
     spdx: str = "",
+    article_footer: bool = False,
 ) -> str:
     """The ``where`` of a license mention: its region, or why it is not a grant.
 
@@ -180,8 +185,9 @@ def grant_where(
     just before that this page is licensed ("This article is distributed under the terms
     of the CC BY-NC License ... See: <license URL>"), or when it ends a short chrome line
     that opens with the site's copyright notice (:func:`notice_line`). Inside the article
-    the statement must also be about this page. A software license needs the content as
-    its subject
+    the statement must also be about this page, or be a short line of the article's own
+    footer (``article_footer``: "Copyright © 2017 Google, Inc. Licensed under CC BY-NC-ND
+    4.0" closing a book chapter). A software license needs the content as its subject
     ("Documentation licensed under MIT").
     """
     if region in SCOPED_OUT:
@@ -199,7 +205,8 @@ def grant_where(
         or notice_line(region, block_before)
     ):
         return f"{region}:mention"
-    if region == MAIN and not (lexicon.SELF_REFERENCE.search(sentence) or lead_grant):
+    own_line = article_footer and len(block_before) <= _NOTICE_LINE_MAX
+    if region == MAIN and not (lexicon.SELF_REFERENCE.search(sentence) or lead_grant or own_line):
         return f"{region}:about"
     return region
 
@@ -240,6 +247,7 @@ def text_evidence(
             scan.scope(before, after),
             scan.block_before(start),
             spdx,
+            scan.in_article_footer(start),
         )
         spdx = gfdl_variant(spdx, text[end : end + 400])
         if where == f"{MAIN}:about" and _LABEL_LINE.match(scan.block_before(start)):
