@@ -21,6 +21,36 @@ aliases and would silently rename some ``LicenseRef-`` ids (``LicenseRef-PublicD
 becomes ``LicenseRef-scancode-public-domain``, ``LicenseRef-Apache-2.0`` becomes
 ``Apache-2.0``); :func:`parse_license` puts the ids as written back, so the document says
 exactly what the row says and declares it.
+
+Cost (``bench/bench_spdx.py``): a shard's rows share few licenses, so the per-row work
+that depends only on a license value is done once per distinct value.
+
+- Building: each distinct ``license`` string and each distinct list of evidence ``spdx``
+  values is parsed once per document; the Files that share one share the same objects.
+- Validation (:func:`validate_document`): spdx-tools' ``validate_full_spdx_document``
+  checks, for SPDX-2.3, (a) the creation info, packages, snippets, annotations,
+  relationships and extracted licensing infos, (b) each File on its own: its SPDX id
+  format, its name (not starting with ``/``), its checksums (a SHA1 one, each value of the
+  algorithm's length in lower-case hex) and its two license fields (each expression parses
+  and uses only SPDX list ids or ``LicenseRef-`` ids declared in the document), and (c) that
+  the SPDX ids are unique. Files enter (a) only as targets of references: a relationship,
+  annotation or snippet naming a File absent from the document is reported missing. So a
+  document is valid if spdx-tools' validator finds nothing in the *reduced* document (same
+  non-File parts, one File per distinct pair of license objects), every File passes the
+  validator's own id, name and checksum patterns (the same regular expressions, applied
+  here directly), and the ids are unique: (a) holds because every reference resolved in
+  the reduced document resolves to the same element in the full one (a File missing from
+  the reduced document would have been reported); (b) holds for each File because the
+  license checks are a function of the license objects and the declarations, identical
+  for all Files of a group, and the rest was checked directly; (c) was checked. When any
+  of that fails, the whole document goes through the plain validator and its messages are
+  returned, so the shortcut never hides or invents a message. tests/test_spdx.py compares
+  the outcome with the plain validator on valid and broken documents.
+- JSON (:func:`write_document`): spdx-tools' converter converts one File per group of
+  Files that differ only in their id, name, checksums, copyright text, contributors and
+  attribution texts; the others reuse its dict with those values filled in as the
+  converter writes them (:func:`document_json`, tested equal to the converter's output),
+  and the C JSON encoder writes it.
 """
 
 from __future__ import annotations
@@ -39,6 +69,7 @@ from typing import Any
 from boolean.boolean import Expression
 from license_expression import ExpressionError, LicenseSymbol, LicenseWithExceptionSymbol
 from spdx_tools.common.spdx_licensing import spdx_licensing
+from spdx_tools.spdx.jsonschema.checksum_converter import algorithm_to_json_string
 from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
 from spdx_tools.spdx.model import (
     Actor,
@@ -55,7 +86,9 @@ from spdx_tools.spdx.model import (
     RelationshipType,
     SpdxNoAssertion,
 )
+from spdx_tools.spdx.validation.checksum_validator import algorithm_length
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+from spdx_tools.spdx.validation.spdx_id_validators import get_list_of_all_spdx_ids
 
 from crawler.licenses import license_info
 
@@ -72,6 +105,14 @@ _LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.\-]+")
 _SPDX_ID_BAD = re.compile(r"[^A-Za-z0-9.\-]")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _TOOL = "licrawl-0.1.0"
+_NO_ASSERTION = SpdxNoAssertion()
+# The exact patterns of spdx-tools' validator (``re.match`` semantics, ``$`` included):
+# spdx_id_validators.is_valid_internal_spdx_id and checksum_validator.validate_checksum.
+_INTERNAL_SPDX_ID = re.compile(r"^SPDXRef-[\da-zA-Z.-]+$")
+_CHECKSUM_VALUE = {algorithm: re.compile("^[0-9a-f]{" + length + "}$")
+                   for algorithm, length in algorithm_length.items()}
+_ALGORITHM_JSON = {algorithm: algorithm_to_json_string(algorithm)
+                   for algorithm in ChecksumAlgorithm}
 
 LicenseValue = Expression | SpdxNoAssertion
 
@@ -188,23 +229,21 @@ def _file_spdx_id(row_id: str, used: set[str]) -> str:
     return spdx_id
 
 
-def _evidence_licenses(evidence: Iterable[Mapping[str, Any]] | None) -> list[Expression]:
-    """Distinct licenses named by a row's evidence (``NOASSERTION`` left out)."""
+def _evidence_licenses(evidence_spdx: Iterable[str | None]) -> tuple[LicenseValue, ...]:
+    """Distinct licenses named by a row's evidence, or just ``NOASSERTION`` when none is."""
     symbols: dict[Expression, None] = {}
-    for item in evidence or ():
-        value = item.get("spdx")
+    for value in evidence_spdx:
         if value is None:
             continue
         parsed = parse_license(value)
         if not isinstance(parsed, SpdxNoAssertion):
             symbols.update(dict.fromkeys(parsed.get_symbols()))
-    return list(symbols)
+    return tuple(symbols) or (_NO_ASSERTION,)
 
 
-def _row_file(row: Mapping[str, Any], spdx_id: str) -> File:
-    """One SPDX File for one record."""
-    concluded = parse_license(row["license"])
-    in_file: list[LicenseValue] = list(_evidence_licenses(row.get("license_evidence")))
+def _row_file(row: Mapping[str, Any], spdx_id: str, concluded: LicenseValue,
+              in_file: tuple[LicenseValue, ...]) -> File:
+    """One SPDX File for one record, its license values already parsed."""
     copyright_text = row.get("copyright")
     attribution = row.get("attribution")
     return File(
@@ -213,8 +252,8 @@ def _row_file(row: Mapping[str, Any], spdx_id: str) -> File:
         checksums=[Checksum(ChecksumAlgorithm.SHA1, row["text_sha1"])],
         file_types=[FileType.TEXT],
         license_concluded=concluded,
-        license_info_in_file=in_file or [SpdxNoAssertion()],
-        copyright_text=copyright_text if copyright_text else SpdxNoAssertion(),
+        license_info_in_file=list(in_file),
+        copyright_text=copyright_text if copyright_text else _NO_ASSERTION,
         contributors=list(dict.fromkeys(row.get("authors") or ())),
         attribution_texts=[attribution] if attribution else [],
     )
@@ -233,21 +272,33 @@ def build_document(
     ``name`` is the shard's file name (document and package name); ``namespace`` a unique
     URI for this document (see :func:`new_namespace`); ``shard_sha1`` the SHA-1 of the
     shard's bytes, recorded on the shard Package when given. Raises ``ValueError`` on a row
-    whose license values cannot be expressed (see :func:`check_licenses`).
+    whose license values cannot be expressed (see :func:`check_licenses`). Each distinct
+    ``license`` and each distinct list of evidence ``spdx`` values is parsed once per
+    document: the Files that share one share the same license objects.
     """
     files: list[File] = []
     used_ids: set[str] = set()
-    refs: dict[str, None] = {}
+    refs: dict[str, None] = {}  # in order of first use
+    concluded_by_text: dict[str, LicenseValue] = {}
+    in_file_by_evidence: dict[tuple[str | None, ...], tuple[LicenseValue, ...]] = {}
     for index, row in enumerate(rows):
         try:
             check_sha1(row["text_sha1"])
-            file = _row_file(row, _file_spdx_id(str(row["id"]), used_ids))
+            expression = row["license"]
+            concluded = concluded_by_text.get(expression)
+            if concluded is None:
+                concluded = concluded_by_text[expression] = parse_license(expression)
+                refs.update(dict.fromkeys(license_refs(concluded)))
+            evidence = tuple(item.get("spdx") for item in row.get("license_evidence") or ())
+            in_file = in_file_by_evidence.get(evidence)
+            if in_file is None:
+                in_file = in_file_by_evidence[evidence] = _evidence_licenses(evidence)
+                for value in in_file:
+                    refs.update(dict.fromkeys(license_refs(value)))
+            files.append(_row_file(row, _file_spdx_id(str(row["id"]), used_ids), concluded,
+                                   in_file))
         except (KeyError, ValueError) as err:
             raise ValueError(f"row {index} (id={row.get('id')!r}): {err}") from None
-        refs.update(dict.fromkeys(license_refs(file.license_concluded)))
-        for value in file.license_info_in_file:
-            refs.update(dict.fromkeys(license_refs(value)))
-        files.append(file)
 
     when = (created or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     creation_info = CreationInfo(
@@ -291,7 +342,15 @@ def new_namespace(name: str) -> str:
 
 
 def validate_document(doc: Document) -> list[str]:
-    """spdx-tools' full validation of ``doc``: its messages, empty when the document is valid."""
+    """spdx-tools' full validation of ``doc``: its messages, empty when the document is valid.
+
+    A document that passes :func:`_valid_by_representatives` (spdx-tools' validator on a
+    smaller document plus exact checks of the rest; see the module docstring) is valid
+    without validating every File again; any other goes through
+    ``validate_full_spdx_document`` as a whole, whose messages are returned.
+    """
+    if _valid_by_representatives(doc):
+        return []
     messages = []
     for message in validate_full_spdx_document(doc):
         where = message.context.spdx_id or message.context.parent_id
@@ -300,19 +359,111 @@ def validate_document(doc: Document) -> list[str]:
     return messages
 
 
+def _valid_by_representatives(doc: Document) -> bool:
+    """True only if ``validate_full_spdx_document(doc)`` finds nothing (module docstring).
+
+    Every File is checked exactly as the validator checks its id, name and checksums;
+    the SPDX ids of the document must be unique; then spdx-tools' validator runs on the
+    document with, as its Files, one File per distinct pair of license objects
+    (``licenseConcluded``, ``licenseInfoInFiles``). False means "not shown valid", not
+    "invalid".
+    """
+    if doc.creation_info.spdx_version != "SPDX-2.3":
+        return False
+    representatives: dict[tuple[int, tuple[int, ...]], File] = {}
+    for file in doc.files:
+        spdx_id = file.spdx_id
+        checksums = file.checksums
+        if (not _INTERNAL_SPDX_ID.match(spdx_id) or file.name.startswith("/")
+                or not any(c.algorithm == ChecksumAlgorithm.SHA1 for c in checksums)
+                or not all(_CHECKSUM_VALUE[c.algorithm].match(c.value) for c in checksums)):
+            return False
+        key = (id(file.license_concluded), tuple(map(id, file.license_info_in_file)))
+        representatives.setdefault(key, file)
+    all_ids = get_list_of_all_spdx_ids(doc)
+    if len(set(all_ids)) != len(all_ids):
+        return False
+    reduced = Document(
+        creation_info=doc.creation_info,
+        packages=doc.packages,
+        files=list(representatives.values()),
+        snippets=doc.snippets,
+        annotations=doc.annotations,
+        relationships=doc.relationships,
+        extracted_licensing_info=doc.extracted_licensing_info,
+    )
+    return not validate_full_spdx_document(reduced)
+
+
+def document_json(doc: Document) -> dict[str, Any]:
+    """``doc`` as an SPDX JSON dict: equal to spdx-tools' ``DocumentConverter().convert(doc)``.
+
+    spdx-tools' converter converts one File per group of Files that differ only in their
+    id, name, checksums, copyright text, contributors and attribution texts (present or
+    absent alike); the other Files of the group are that dict with those six values put in
+    as the converter writes them. The rest of the document is converted as is. A document
+    with annotations (which the converter attaches to their Files) is converted whole.
+    """
+    converter = DocumentConverter()
+    if doc.annotations or not doc.files:
+        return converter.convert(doc)
+    templates: dict[tuple[Any, ...], dict[str, Any]] = {}
+    files: list[dict[str, Any]] = []
+    for file in doc.files:
+        key = (id(file.license_concluded), tuple(map(id, file.license_info_in_file)),
+               tuple(file.file_types), file.license_comment, file.comment, file.notice,
+               not file.checksums, file.copyright_text is None, not file.contributors,
+               not file.attribution_texts)
+        template = templates.get(key)
+        if template is None:
+            templates[key] = converted = converter.file_converter.convert(file, doc)
+            files.append(converted)
+        else:
+            files.append(_file_json_from(template, file))
+    head = Document(
+        creation_info=doc.creation_info,
+        packages=doc.packages,
+        files=doc.files[:1],
+        snippets=doc.snippets,
+        annotations=doc.annotations,
+        relationships=doc.relationships,
+        extracted_licensing_info=doc.extracted_licensing_info,
+    )
+    data = converter.convert(head)
+    data["files"] = files
+    return data
+
+
+def _file_json_from(template: dict[str, Any], file: File) -> dict[str, Any]:
+    """The converted ``template`` File of ``file``'s group with ``file``'s own values."""
+    item = template.copy()
+    item["SPDXID"] = file.spdx_id
+    item["fileName"] = file.name
+    if file.checksums:
+        item["checksums"] = [{"algorithm": _ALGORITHM_JSON[c.algorithm], "checksumValue": c.value}
+                             for c in file.checksums]
+    if file.copyright_text is not None:
+        item["copyrightText"] = str(file.copyright_text)
+    if file.contributors:
+        item["fileContributors"] = file.contributors
+    if file.attribution_texts:
+        item["attributionTexts"] = file.attribution_texts
+    return item
+
+
 def write_document(doc: Document, path: str | Path) -> None:
     """Write ``doc`` as SPDX JSON to ``path`` atomically (temporary file, fsync, rename).
 
-    Serialised by spdx-tools' JSON converter as compact UTF-8 JSON (one line: a shard's
-    document has tens of thousands of Files; ``jq .`` pretty-prints it); no validation here
-    (see :func:`validate_document`).
+    Serialised as :func:`document_json` (spdx-tools' converter) by the C JSON encoder as
+    compact UTF-8 JSON (one line: a shard's document has tens of thousands of Files;
+    ``jq .`` pretty-prints it); no validation here (see :func:`validate_document`).
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    data = DocumentConverter().convert(doc)
+    text = json.dumps(document_json(doc), ensure_ascii=False, separators=(",", ":"))
     try:
         with open(tmp, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False, separators=(",", ":"))
+            out.write(text)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)

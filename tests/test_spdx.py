@@ -7,9 +7,17 @@ from datetime import UTC, datetime
 
 import pytest
 from factories import make_row
-from spdx_tools.spdx.model import RelationshipType, SpdxNoAssertion
+from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
+from spdx_tools.spdx.model import (
+    Checksum,
+    ChecksumAlgorithm,
+    Relationship,
+    RelationshipType,
+    SpdxNoAssertion,
+)
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+from spdx_tools.spdx.writer.json.json_writer import write_document_to_file
 
 from crawler import spdx
 from crawler.licenses import license_info
@@ -136,3 +144,109 @@ def test_bad_evidence_spdx_and_sha1_are_errors() -> None:
         spdx.check_licenses("MIT", ["Not-A-License"])
     with pytest.raises(ValueError, match="text_sha1"):
         _doc([make_row(text_sha1="XYZ")])
+
+
+def _mixed_rows(n: int) -> list[dict]:
+    """``n`` rows: most share a few licenses, every tenth has a license of its own."""
+    shared = ["CC-BY-4.0", "NOASSERTION", "LicenseRef-All-Rights-Reserved",
+              "CC0-1.0 OR LicenseRef-OWFa-1.0"]
+    own = ["MIT", "Apache-2.0 WITH LLVM-exception", "GPL-2.0-or-later", "LicenseRef-Foo-1",
+           "CC-BY-SA-3.0 AND LicenseRef-PublicDomain", "BSD-3-Clause", "LicenseRef-Bar.2"]
+    rows = []
+    for i in range(n):
+        lic = own[i // 10 % len(own)] if i % 10 == 9 else shared[i % len(shared)]
+        evidence = _evidence(lic, "NOASSERTION") if i % 3 else _evidence(lic)
+        rows.append(make_row(
+            url=f"https://example.org/p/{i}", text=f"text {i}", license=lic,
+            license_evidence=evidence if i % 7 else [],
+            copyright=None if i % 5 == 0 else f"© 2024 Author {i}",
+            authors=[] if i % 4 == 0 else [f"Author {i}", "Jane Doe"],
+            attribution=None if i % 6 == 0 else f"Text {i} by Author {i}"))
+    return rows
+
+
+def _plain_messages(doc: spdx.Document) -> list[str]:
+    """spdx-tools' plain full validation, formatted as validate_document formats it."""
+    return [f"{m.context.spdx_id or m.context.parent_id}: {m.validation_message}"
+            if (m.context.spdx_id or m.context.parent_id) else m.validation_message
+            for m in validate_full_spdx_document(doc)]
+
+
+def test_shared_and_distinct_licenses_validate_like_the_full_validator() -> None:
+    doc = _doc(_mixed_rows(300))
+    assert validate_full_spdx_document(doc) == []
+    assert spdx.validate_document(doc) == []
+    concluded = {str(f.license_concluded) for f in doc.files}
+    assert len(concluded) == 11  # both shared and own licenses are present
+    assert len({id(f.license_concluded) for f in doc.files}) == len(concluded)
+
+
+def _break_undeclared(doc: spdx.Document) -> None:
+    doc.files[-1].license_concluded = spdx.parse_license("LicenseRef-Never-Declared")
+
+
+def _break_declarations(doc: spdx.Document) -> None:
+    doc.extracted_licensing_info = doc.extracted_licensing_info[1:]
+
+
+def _break_checksum(doc: spdx.Document) -> None:
+    doc.files[-2].checksums = [Checksum(ChecksumAlgorithm.SHA1, "ABC")]
+
+
+def _break_sha1_missing(doc: spdx.Document) -> None:
+    doc.files[-2].checksums = [Checksum(ChecksumAlgorithm.MD5, "0" * 32)]
+
+
+def _break_id(doc: spdx.Document) -> None:
+    doc.files[-3].spdx_id = "SPDXRef-bad_id"
+
+
+def _break_duplicate_id(doc: spdx.Document) -> None:
+    doc.files[-3].spdx_id = doc.files[5].spdx_id
+
+
+def _break_name(doc: spdx.Document) -> None:
+    doc.files[-4].name = "/absolute/path"
+
+
+def _break_contains(doc: spdx.Document) -> None:
+    # filesAnalyzed is false: the shard package may not CONTAIN a File (any File, not
+    # just one that would represent its licenses)
+    doc.relationships.append(Relationship(spdx.SHARD_PACKAGE_ID, RelationshipType.CONTAINS,
+                                          doc.files[-5].spdx_id))
+
+
+def _break_relationship(doc: spdx.Document) -> None:
+    doc.relationships.append(Relationship(doc.files[-5].spdx_id, RelationshipType.DESCRIBES,
+                                          "SPDXRef-Nowhere"))
+
+
+@pytest.mark.parametrize("breaks", [_break_undeclared, _break_declarations, _break_checksum,
+                                    _break_sha1_missing, _break_id, _break_duplicate_id,
+                                    _break_name, _break_contains, _break_relationship])
+def test_an_invalid_file_anywhere_gives_the_full_validators_messages(breaks) -> None:
+    doc = _doc(_mixed_rows(120))
+    assert spdx.validate_document(doc) == []
+    breaks(doc)
+    expected = _plain_messages(doc)
+    assert expected  # the change makes the document invalid for spdx-tools
+    assert spdx.validate_document(doc) == expected
+
+
+def test_json_equals_spdx_tools_converter() -> None:
+    doc = _doc(_mixed_rows(200) + _rows())
+    assert spdx.document_json(doc) == DocumentConverter().convert(doc)
+    empty = _doc([])
+    assert spdx.document_json(empty) == DocumentConverter().convert(empty)
+
+
+def test_written_document_equals_spdx_tools_plain_writer(tmp_path) -> None:
+    doc = _doc(_mixed_rows(200) + _rows())
+    ours, plain = tmp_path / "ours.spdx.json", tmp_path / "plain.spdx.json"
+    spdx.write_document(doc, ours)
+    write_document_to_file(doc, str(plain), validate=True)
+    assert json.loads(ours.read_text("utf-8")) == json.loads(plain.read_text("utf-8"))
+    parsed_ours, parsed_plain = parse_file(str(ours)), parse_file(str(plain))
+    assert parsed_ours == parsed_plain
+    assert validate_full_spdx_document(parsed_ours) == []
+    assert spdx.validate_document(parsed_ours) == []
