@@ -7,8 +7,9 @@ Writing (:class:`WarcWriter`)
     complete and a crash (even SIGKILL) can only leave a ``.open`` file behind, whose
     complete records :func:`recover_open_warc` keeps. Names carry a UTC timestamp, the
     process id and a random suffix, so many writer processes can share one folder. Records
-    are buffered, never ``fsync``-ed one by one: writing is cheap enough to call from the
-    Scrapy reactor thread.
+    are buffered, never ``fsync``-ed one by one, and compressed at zlib level 6 (warcio's
+    own writer uses 9: 1.7x slower for 1% smaller files) outside the writer's lock, so
+    writing is cheap enough to call from the Scrapy reactor thread.
 
     :class:`WarcRef` names a record: ``file`` is the *final* file name relative to the
     writer's ``root`` (default: the output folder itself), ``record_id`` its
@@ -39,6 +40,7 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -156,35 +158,54 @@ class WarcWriter:
         gzip: bool = True,
         root: str | os.PathLike[str] | None = None,
         info: dict[str, str] | None = None,
+        compress_level: int = 6,
     ) -> None:
         if max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
+        if not 1 <= compress_level <= 9:
+            raise ValueError("compress_level must be 1..9")
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.root = Path(root) if root is not None else self.out_dir
         self.prefix = prefix
         self.max_bytes = max_bytes
         self.gzip = gzip
+        self.compress_level = compress_level
         self.info = {"software": f"licrawl/{crawler.__version__}", "format": WARC_VERSION}
         self.info.update(info or {})
         self._stamp = f"{datetime.now(UTC):%Y%m%d%H%M%S}-{os.getpid()}-{secrets.token_hex(3)}"
         self._seq = 0
         self._lock = threading.Lock()
         self._fh: BinaryIO | None = None
-        self._writer: WARCWriter | None = None
         self._final: Path | None = None
         self._closed = False
         self.files: list[Path] = []
 
     # -- files -------------------------------------------------------------------------
+    def _serialize(self, build: Callable[[WARCWriter], list[ArcWarcRecord]]) -> bytes:
+        """The records ``build`` makes, each as its own gzip member (when gzip is on)."""
+        buf = BytesIO()
+        writer = WARCWriter(buf, gzip=False, warc_version=WARC_VERSION)
+        parts = []
+        for record in build(writer):
+            writer.write_record(record)
+            data = buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+            if self.gzip:
+                deflate = zlib.compressobj(self.compress_level, zlib.DEFLATED, 31)
+                data = deflate.compress(data) + deflate.flush()
+            parts.append(data)
+        return b"".join(parts)
+
     def _open_next(self) -> None:
         self._seq += 1
         ext = ".warc.gz" if self.gzip else ".warc"
-        self._final = self.out_dir / f"{self.prefix}-{self._stamp}-{self._seq:05d}{ext}"
-        self._fh = open(self._final.with_name(self._final.name + OPEN_SUFFIX), "xb")  # noqa: SIM115
-        self._writer = WARCWriter(self._fh, gzip=self.gzip, warc_version=WARC_VERSION)
-        self._writer.write_record(
-            self._writer.create_warcinfo_record(self._final.name, self.info))
+        final = self.out_dir / f"{self.prefix}-{self._stamp}-{self._seq:05d}{ext}"
+        self._fh = open(final.with_name(final.name + OPEN_SUFFIX), "xb")  # noqa: SIM115
+        self._final = final
+        self._fh.write(self._serialize(
+            lambda w: [w.create_warcinfo_record(final.name, self.info)]))
 
     def _finish_current(self) -> None:
         if self._fh is None or self._final is None:
@@ -195,17 +216,20 @@ class WarcWriter:
         os.replace(self._final.with_name(self._final.name + OPEN_SUFFIX), self._final)
         _fsync_dir(self.out_dir)
         self.files.append(self._final)
-        self._fh = self._writer = None
+        self._fh = None
 
-    def _ensure_open(self) -> tuple[WARCWriter, Path]:
-        if self._closed:
-            raise ValueError("WarcWriter is closed")
-        if self._fh is not None and self._fh.tell() >= self.max_bytes:
-            self._finish_current()
-        if self._fh is None:
-            self._open_next()
-        assert self._writer is not None and self._final is not None
-        return self._writer, self._final
+    def _append(self, data: bytes) -> Path:
+        """Write serialized records to the current file (rotating first); returns it."""
+        with self._lock:
+            if self._closed:
+                raise ValueError("WarcWriter is closed")
+            if self._fh is not None and self._fh.tell() >= self.max_bytes:
+                self._finish_current()
+            if self._fh is None:
+                self._open_next()
+            assert self._fh is not None and self._final is not None
+            self._fh.write(data)
+            return self._final
 
     def _ref_name(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -244,35 +268,34 @@ class WarcWriter:
             warc_headers["WARC-IP-Address"] = ip
         if req_id:
             warc_headers["WARC-Concurrent-To"] = req_id
-        with self._lock:
-            writer, path = self._ensure_open()
-            writer.write_record(writer.create_warc_record(
+
+        def build(w: WARCWriter) -> list[ArcWarcRecord]:
+            records = [w.create_warc_record(
                 url, "response", payload=BytesIO(body), length=len(body),
-                warc_headers_dict=warc_headers, http_headers=http_headers))
+                warc_headers_dict=warc_headers, http_headers=http_headers)]
             if req_id is not None and request_headers is not None:
                 req_http = StatusAndHeaders(f"{method} {_request_target(url)} {protocol}",
                                             list(request_headers), is_http_request=True)
-                writer.write_record(writer.create_warc_record(
+                records.append(w.create_warc_record(
                     url, "request", payload=BytesIO(b""), length=0,
                     warc_headers_dict={"WARC-Record-ID": req_id, "WARC-Date": date,
                                        "WARC-Concurrent-To": resp_id},
                     http_headers=req_http))
-            return WarcRef(self._ref_name(path), resp_id)
+            return records
+
+        return WarcRef(self._ref_name(self._append(self._serialize(build))), resp_id)
 
     def write_metadata(self, url: str, fields: dict[str, str], refers_to: WarcRef,
                        fetched_at: datetime) -> WarcRef:
         """Write a ``metadata`` record (``application/warc-fields``) about a response."""
         payload = "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode("utf-8")
         rec_id = _new_record_id()
-        with self._lock:
-            writer, path = self._ensure_open()
-            writer.write_record(writer.create_warc_record(
-                url, "metadata", payload=BytesIO(payload), length=len(payload),
-                warc_content_type="application/warc-fields",
-                warc_headers_dict={"WARC-Record-ID": rec_id,
-                                   "WARC-Date": _warc_date(fetched_at),
-                                   "WARC-Concurrent-To": refers_to.record_id}))
-            return WarcRef(self._ref_name(path), rec_id)
+        data = self._serialize(lambda w: [w.create_warc_record(
+            url, "metadata", payload=BytesIO(payload), length=len(payload),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Record-ID": rec_id, "WARC-Date": _warc_date(fetched_at),
+                               "WARC-Concurrent-To": refers_to.record_id})])
+        return WarcRef(self._ref_name(self._append(data)), rec_id)
 
     def flush(self) -> None:
         """Hand buffered records to the OS (no fsync)."""
