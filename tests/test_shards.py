@@ -20,8 +20,9 @@ from factories import make_row
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
+from crawler import spdx
 from crawler.schema import SCHEMA_NAME_KEY, SCHEMA_VERSION_KEY, record_schema, schema_version
-from crawler.shards import ShardWriter, iter_shard_files, rows_to_batch
+from crawler.shards import ShardWriter, _spdx_columns, iter_shard_files, rows_to_batch
 
 TESTS = Path(__file__).parent
 NAME = re.compile(r"part-\d{8}T\d{6}-[A-Za-z0-9.-]+-\d+-[0-9a-f]{6}-\d{5}\.parquet")
@@ -201,6 +202,33 @@ def test_each_shard_has_a_valid_spdx_document(tmp_path: Path) -> None:
     assert declared == {"LicenseRef-CC-BY-SA-3.0-ES", "LicenseRef-PublicDomain"}
     assert [f["licenseConcluded"] for f in first["files"][:2]] == [
         "LicenseRef-CC-BY-SA-3.0-ES", "LicenseRef-PublicDomain"]
+
+
+def test_spdx_document_of_sliced_batches_follows_every_rows_evidence(tmp_path: Path) -> None:
+    ids = ["CC-BY-4.0", "MIT", "NOASSERTION", "LicenseRef-All-Rights-Reserved", "CC0-1.0"]
+    rows = []
+    for i in range(40):
+        evidence = [{"kind": "meta", "value": f"v{k}", "spdx": ids[(i + k) % 5] if k else None,
+                     "where": "head", "weight": 0.5} for k in range(i % 4)]
+        rows.append(make_row(url=f"https://example.org/e/{i}", text=f"evidence {i}",
+                             license=ids[i % 5], license_evidence=evidence))
+    table = pa.Table.from_pylist(rows, schema=record_schema())
+    with ShardWriter(tmp_path, max_rows=15, row_group_rows=4) as writer:
+        for start in range(3, 40, 9):  # slices at non-zero offsets, across row groups
+            writer.write_batch(table.slice(start, 9))
+    kept = rows[3:]
+    written = [f for shard in writer.completed
+               for f in json.loads(Path(str(shard) + ".spdx.json").read_text("utf-8"))["files"]]
+    expected = spdx.build_document(kept, name="x", namespace="https://example.org/x").files
+    assert [f["fileName"] for f in written] == [row["url"] for row in kept]
+    assert [f["licenseInfoInFiles"] for f in written] == [
+        [str(v) for v in f.license_info_in_file] for f in expected]
+    assert {tuple(f["licenseInfoInFiles"]) for f in written} > {("NOASSERTION",)}
+    # the columns kept for the document, from an array that starts at an offset
+    sliced = pa.Table.from_batches([table.to_batches()[0].slice(7, 20)])
+    assert sliced["license_evidence"].chunks[0].offset == 7
+    assert _spdx_columns(sliced)["license_evidence"].to_pylist() == [
+        [{"spdx": e["spdx"]} for e in row["license_evidence"]] for row in rows[7:27]]
 
 
 def test_custom_schema_with_extra_column(tmp_path: Path) -> None:
