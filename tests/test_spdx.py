@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import UTC, datetime
 
@@ -250,3 +251,18 @@ def test_written_document_equals_spdx_tools_plain_writer(tmp_path) -> None:
     assert parsed_ours == parsed_plain
     assert validate_full_spdx_document(parsed_ours) == []
     assert spdx.validate_document(parsed_ours) == []
+
+
+def test_garbage_collector_state_is_restored() -> None:
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="row 1"):
+        _doc([make_row(), make_row(license="Not-A-License")])
+    assert gc.isenabled()
+    spdx.document_json(_doc(_rows()))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _doc(_rows())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
