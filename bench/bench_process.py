@@ -13,8 +13,8 @@ next to warcio's own gzip ``WARCWriter`` on the same responses), then times:
 Reported: pages/s of each; per-core overhead = 1-worker time / baseline time (target
 <= 1.3x; it includes everything inspect does beyond trafilatura); the pool's own cost =
 1-worker time / inspect-alone time; 2-worker speedup = 1-worker time / 2-worker time
-(target >= 1.7x, meaningful only on an otherwise idle machine with >= 2 cores: the load
-average is printed).
+(target >= 1.7x; meaningful only with 2 otherwise idle cores: the load average before and
+after is printed, and on a shared machine the figure varies from run to run).
 
     .venv/bin/python bench/bench_process.py                  # ~1,000 records
     .venv/bin/python bench/bench_process.py --records 300
@@ -53,19 +53,24 @@ def load_pages() -> list[tuple[str, bytes]]:
              (DEVSET / lab["file"]).read_bytes()) for lab in labels]
 
 
-def build_warc(pages: list[tuple[str, bytes]], records: int, folder: Path) -> tuple[
-        Path, list[tuple[str, bytes]]]:
-    """A WARC with ``records`` responses cycling through ``pages``; returns it and the list."""
+def repeat_pages(records: int) -> list[tuple[str, bytes]]:
+    """``records`` (url, html) pairs cycling through the dev pages, each URL unique."""
+    pages = load_pages()
+    out = []
+    for i in range(records):
+        url, body = pages[i % len(pages)]
+        out.append((f"{url}{'&' if '?' in url else '?'}copy={i // len(pages)}", body))
+    return out
+
+
+def build_warc(chosen: list[tuple[str, bytes]], folder: Path) -> Path:
+    """A WARC with one response per (url, html) pair."""
     fetched = datetime(2024, 5, 1, tzinfo=UTC)
-    chosen = []
     with WarcWriter(folder, prefix="bench") as w:
-        for i in range(records):
-            url, body = pages[i % len(pages)]
-            url = f"{url}{'&' if '?' in url else '?'}copy={i // len(pages)}"
+        for url, body in chosen:
             w.write_response(url, 200, "OK", HEADERS, body, fetched)
-            chosen.append((url, body))
     (path,) = w.files
-    return path, chosen
+    return path
 
 
 def time_plain_warcio(pages: list[tuple[str, bytes]], folder: Path) -> float:
@@ -112,16 +117,16 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=1000)
     args = parser.parse_args()
 
-    pages = load_pages()
     print(f"command: {' '.join([sys.executable, *sys.argv])}")
     print(f"cores: {os.cpu_count()}, load average before: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="bench-process-") as tmp:
         folder = Path(tmp)
+        chosen = repeat_pages(args.records)
         start = time.perf_counter()
-        warc, chosen = build_warc(pages, args.records, folder / "in")
+        warc = build_warc(chosen, folder / "in")
         write_s = time.perf_counter() - start
-        print(f"input: {len(chosen)} responses from {len(pages)} dev pages, "
+        print(f"input: {len(chosen)} responses from {len(load_pages())} dev pages, "
               f"{sum(len(b) for _, b in chosen) / 2**20:.1f} MiB of HTML, "
               f"WARC {warc.stat().st_size / 2**20:.1f} MiB gzip")
         plain_s = time_plain_warcio(chosen, folder)
