@@ -17,8 +17,9 @@ def make_row(**overrides: Any) -> dict[str, Any]:
     """
     url = overrides.get("url", "https://example.org/articles/hello")
     text = overrides.get("text", "Hello world. This article is licensed under CC BY 4.0.")
+    text_sha1 = hashlib.sha1(text.encode()).hexdigest()
     row: dict[str, Any] = {
-        "id": hashlib.sha1(f"{url}\n{text}".encode()).hexdigest(),
+        "id": hashlib.sha1(f"{url}\n{text_sha1}".encode()).hexdigest(),
         "url": url,
         "canonical_url": None,
         "host": (urlsplit(url).hostname or "").lower(),
@@ -43,7 +44,7 @@ def make_row(**overrides: Any) -> dict[str, Any]:
         "tdm_reserved": False,
         "tdm_policy": None,
         "ai_optout": [],
-        "text_sha1": hashlib.sha1(text.encode()).hexdigest(),
+        "text_sha1": text_sha1,
         "warc_file": "crawl-00001.warc.gz",
         "warc_record_id": "<urn:uuid:00000000-0000-4000-8000-000000000001>",
         "crawl_id": "test-crawl",
