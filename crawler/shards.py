@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crawler import spdx as spdx_doc
+from crawler.fsutil import fsync_dir
 from crawler.schema import SCHEMA_NAME_KEY, SCHEMA_VERSION_KEY, record_schema
 
 ROW_GROUP_MAX_BYTES = 128 * 2**20
@@ -57,6 +58,7 @@ def _kind_checker(kinds: type | tuple[type, ...], label: str) -> Checker:
         if isinstance(value, kinds) and (allow_bool or not isinstance(value, bool)):
             return None
         return f"expected {label}, got {type(value).__name__}"
+
     return check
 
 
@@ -71,6 +73,7 @@ def _int_checker(arrow_type: pa.DataType) -> Checker:
         if isinstance(value, bool) or not isinstance(value, int):
             return f"expected int, got {type(value).__name__}"
         return None if low <= value <= high else f"{value} out of range for {arrow_type}"
+
     return check
 
 
@@ -83,6 +86,7 @@ def _timestamp_checker(arrow_type: pa.TimestampType) -> Checker:
         if aware and value.tzinfo is None:
             return "naive datetime: give it a timezone (UTC)"
         return None
+
     return check
 
 
@@ -97,6 +101,7 @@ def _list_checker(item: pa.Field) -> Checker:
             if problem:
                 return f"item {i}: {problem}"
         return None
+
     return check
 
 
@@ -115,6 +120,7 @@ def _struct_checker(arrow_type: pa.StructType) -> Checker:
             if problem:
                 return f"field {name!r}: {problem}"
         return None
+
     return check
 
 
@@ -148,6 +154,7 @@ def _field_checker(field: pa.Field) -> Checker:
         if value is None:
             return None if nullable else "null in a non-null column"
         return check_type(value)
+
     return check
 
 
@@ -214,6 +221,7 @@ def _estimate_bytes(value: Any) -> int:
 
 # --------------------------------------------------------------------------- reading
 
+
 def iter_shard_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Expand files, folders and glob patterns into shard files, each once, in order.
 
@@ -254,6 +262,7 @@ def _expand(path: Path) -> Iterator[Path]:
 
 
 # --------------------------------------------------------------------------- writing
+
 
 class ShardWriter:
     """Write records to rotating zstd Parquet shards with an SPDX document each.
@@ -449,8 +458,9 @@ class ShardWriter:
         self._shard_bytes += size
         if self._shard_rows >= self.max_rows or self._shard_bytes >= self.max_bytes:
             self._finish_shard()
-        elif (self._pending_rows >= self.row_group_rows
-              or self._pending_bytes >= self.row_group_bytes):
+        elif (
+            self._pending_rows >= self.row_group_rows or self._pending_bytes >= self.row_group_bytes
+        ):
             self._write_row_group()
 
     def _flush_rows_to_batch(self) -> None:
@@ -480,8 +490,10 @@ class ShardWriter:
         if os.getpid() != self._pid:  # forked: never share names with the parent
             self._pid, self._token = os.getpid(), secrets.token_hex(3)
         self._seq += 1
-        self._name = (f"{self.prefix}-{self._started}-{self._host}-{self._pid}-"
-                      f"{self._token}-{self._seq:05d}.parquet")
+        self._name = (
+            f"{self.prefix}-{self._started}-{self._host}-{self._pid}-"
+            f"{self._token}-{self._seq:05d}.parquet"
+        )
         self._tmp = self.out_dir / f".{self._name}.tmp"
         self._file = open(self._tmp, "xb")  # noqa: SIM115 - closed in _close_files
         self._writer = pq.ParquetWriter(self._file, self.schema, compression="zstd")
@@ -512,10 +524,11 @@ class ShardWriter:
         self._close_files()
         final = self.out_dir / self._name
         if self.spdx:
-            spdx_doc.write_shard_spdx(self._spdx_rows(), final,
-                                      shard_sha1=spdx_doc.file_sha1(self._tmp))
+            spdx_doc.write_shard_spdx(
+                self._spdx_rows(), final, shard_sha1=spdx_doc.file_sha1(self._tmp)
+            )
         os.replace(self._tmp, final)
-        _fsync_dir(self.out_dir)
+        fsync_dir(self.out_dir)
         self.completed.append(final)
         self._reset_shard()
 
@@ -539,11 +552,13 @@ def _spdx_columns(table: pa.Table) -> pa.Table:
     """
     part = table.select(list(spdx_doc.SPDX_COLUMNS)).combine_chunks()
     evidence = part["license_evidence"].combine_chunks()
-    spdx_only = pa.StructArray.from_arrays([pc.struct_field(evidence.values, "spdx")],
-                                           names=["spdx"])
+    spdx_only = pa.StructArray.from_arrays(
+        [pc.struct_field(evidence.values, "spdx")], names=["spdx"]
+    )
     slim = pa.ListArray.from_arrays(evidence.offsets, spdx_only, mask=evidence.is_null())
-    return part.set_column(part.schema.get_field_index("license_evidence"),
-                           "license_evidence", slim)
+    return part.set_column(
+        part.schema.get_field_index("license_evidence"), "license_evidence", slim
+    )
 
 
 def _metadata(schema: pa.Schema, extra: Mapping[str, str]) -> dict[bytes, bytes]:
@@ -555,12 +570,3 @@ def _metadata(schema: pa.Schema, extra: Mapping[str, str]) -> dict[bytes, bytes]
     for key, value in extra.items():
         meta[str(key).encode()] = str(value).encode()
     return meta
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

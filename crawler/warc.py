@@ -45,6 +45,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 import crawler
+from crawler.fsutil import fsync_dir
 
 GIB = 1024**3
 WARC_VERSION = "WARC/1.1"
@@ -204,8 +205,7 @@ class WarcWriter:
         final = self.out_dir / f"{self.prefix}-{self._stamp}-{self._seq:05d}{ext}"
         self._fh = open(final.with_name(final.name + OPEN_SUFFIX), "xb")  # noqa: SIM115
         self._final = final
-        self._fh.write(self._serialize(
-            lambda w: [w.create_warcinfo_record(final.name, self.info)]))
+        self._fh.write(self._serialize(lambda w: [w.create_warcinfo_record(final.name, self.info)]))
 
     def _finish_current(self) -> None:
         if self._fh is None or self._final is None:
@@ -214,7 +214,7 @@ class WarcWriter:
         os.fsync(self._fh.fileno())
         self._fh.close()
         os.replace(self._final.with_name(self._final.name + OPEN_SUFFIX), self._final)
-        _fsync_dir(self.out_dir)
+        fsync_dir(self.out_dir)
         self.files.append(self._final)
         self._fh = None
 
@@ -261,8 +261,9 @@ class WarcWriter:
         resp_id = _new_record_id()
         req_id = _new_record_id() if request_headers is not None else None
         statusline = f"{int(status)} {reason or _reason(status)}"
-        http_headers = StatusAndHeaders(statusline, _reframe(list(headers), len(body)),
-                                        protocol=protocol)
+        http_headers = StatusAndHeaders(
+            statusline, _reframe(list(headers), len(body)), protocol=protocol
+        )
         warc_headers = {"WARC-Record-ID": resp_id, "WARC-Date": date}
         if ip:
             warc_headers["WARC-IP-Address"] = ip
@@ -270,31 +271,62 @@ class WarcWriter:
             warc_headers["WARC-Concurrent-To"] = req_id
 
         def build(w: WARCWriter) -> list[ArcWarcRecord]:
-            records = [w.create_warc_record(
-                url, "response", payload=BytesIO(body), length=len(body),
-                warc_headers_dict=warc_headers, http_headers=http_headers)]
+            records = [
+                w.create_warc_record(
+                    url,
+                    "response",
+                    payload=BytesIO(body),
+                    length=len(body),
+                    warc_headers_dict=warc_headers,
+                    http_headers=http_headers,
+                )
+            ]
             if req_id is not None and request_headers is not None:
-                req_http = StatusAndHeaders(f"{method} {_request_target(url)} {protocol}",
-                                            list(request_headers), is_http_request=True)
-                records.append(w.create_warc_record(
-                    url, "request", payload=BytesIO(b""), length=0,
-                    warc_headers_dict={"WARC-Record-ID": req_id, "WARC-Date": date,
-                                       "WARC-Concurrent-To": resp_id},
-                    http_headers=req_http))
+                req_http = StatusAndHeaders(
+                    f"{method} {_request_target(url)} {protocol}",
+                    list(request_headers),
+                    is_http_request=True,
+                )
+                records.append(
+                    w.create_warc_record(
+                        url,
+                        "request",
+                        payload=BytesIO(b""),
+                        length=0,
+                        warc_headers_dict={
+                            "WARC-Record-ID": req_id,
+                            "WARC-Date": date,
+                            "WARC-Concurrent-To": resp_id,
+                        },
+                        http_headers=req_http,
+                    )
+                )
             return records
 
         return WarcRef(self._ref_name(self._append(self._serialize(build))), resp_id)
 
-    def write_metadata(self, url: str, fields: dict[str, str], refers_to: WarcRef,
-                       fetched_at: datetime) -> WarcRef:
+    def write_metadata(
+        self, url: str, fields: dict[str, str], refers_to: WarcRef, fetched_at: datetime
+    ) -> WarcRef:
         """Write a ``metadata`` record (``application/warc-fields``) about a response."""
         payload = "".join(f"{k}: {v}\r\n" for k, v in fields.items()).encode("utf-8")
         rec_id = _new_record_id()
-        data = self._serialize(lambda w: [w.create_warc_record(
-            url, "metadata", payload=BytesIO(payload), length=len(payload),
-            warc_content_type="application/warc-fields",
-            warc_headers_dict={"WARC-Record-ID": rec_id, "WARC-Date": _warc_date(fetched_at),
-                               "WARC-Concurrent-To": refers_to.record_id})])
+        data = self._serialize(
+            lambda w: [
+                w.create_warc_record(
+                    url,
+                    "metadata",
+                    payload=BytesIO(payload),
+                    length=len(payload),
+                    warc_content_type="application/warc-fields",
+                    warc_headers_dict={
+                        "WARC-Record-ID": rec_id,
+                        "WARC-Date": _warc_date(fetched_at),
+                        "WARC-Concurrent-To": refers_to.record_id,
+                    },
+                )
+            ]
+        )
         return WarcRef(self._ref_name(self._append(data)), rec_id)
 
     def flush(self) -> None:
@@ -316,15 +348,6 @@ class WarcWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _reason(status: int) -> str:
