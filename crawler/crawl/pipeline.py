@@ -89,8 +89,11 @@ class CrawlPipeline:
             self.workers, timeout=self.page_timeout, site_policy=self.site_policy,
             crawl_id=self.crawl_id, max_pending=self.max_pending,
         )
-        self.shards = ShardWriter(self.out_dir / "data",
-                                  extra_metadata={"crawl_id": self.crawl_id})
+        self.shards = ShardWriter(
+            self.out_dir / "data", extra_metadata={"crawl_id": self.crawl_id},
+            max_rows=self.crawler.settings.getint("LICRAWL_SHARD_MAX_ROWS"),
+            row_group_bytes=self.crawler.settings.getint("LICRAWL_ROW_GROUP_BYTES"),
+        )
         self.errors = ErrorWriter(self.out_dir / "errors")
         self._thread = threading.Thread(target=self._write_loop, name="licrawl-writer",
                                         daemon=True)
