@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import queue
 import secrets
+import signal
 import sys
 import threading
 import time
@@ -73,10 +74,15 @@ _STATE: _WorkerState | None = None
 
 def _init_worker(inspect_fn: InspectFn | None, site_policy: SitePolicy | None,
                  crawl_id: str) -> None:
-    """Worker start-up: import detection once, keep the run's settings."""
+    """Worker start-up: import detection once, keep the run's settings.
+
+    Ctrl-C in a terminal signals the whole process group; workers ignore SIGINT so that
+    the pages in flight finish and become rows while the crawl drains and stops.
+    """
     global _STATE
     from crawler.inspect import InspectError, inspect
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _STATE = _WorkerState(inspect_fn or inspect, InspectError, site_policy, crawl_id)
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -36,6 +37,9 @@ def fake_inspect(html: bytes, url: str | None = None, headers: Any = None,
         os._exit(3)
     if b"RAISE" in html:
         raise RuntimeError("detector bug")
+    if b"SIGINT" in html:  # what Ctrl-C in a terminal sends the whole process group
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
     text = re.sub(rb"<[^>]+>", b" ", html).decode().strip()
     row = make_row(url=url or "", text=text)
     row["ai_optout"] = ["robots:GPTBot"] if site is not None else []
@@ -93,6 +97,12 @@ def test_hung_page_times_out_and_the_pool_keeps_working(pool: PageProcessor) -> 
     assert err.warc_record_id and err.http_status == 200
     assert [f.result(timeout=30)["text"] for f in after] == [f"text {i}" for i in range(4)]
     assert pool.pending == 0
+
+
+def test_ctrl_c_in_the_worker_does_not_lose_the_page(pool: PageProcessor) -> None:
+    result = pool.submit(page("https://a.example/ctrl-c", b"<p>SIGINT text</p>")).result(30)
+    assert not isinstance(result, ErrorRecord), result
+    assert result["text"] == "SIGINT text"
 
 
 def test_crashed_worker_is_an_error_record_not_a_lost_url(pool: PageProcessor) -> None:
