@@ -99,10 +99,11 @@ class LinkScanner:
         self.ptext = ptext
         self.regions = regions
         self._offsets: dict[lxml.etree._Element, int] | None = None
+        # The text line (block) of each judged link, for dual-grant detection.
+        self._lines: dict[Evidence, tuple[int, int]] = {}
 
     def evidence(self) -> list[Evidence]:
         """Every license link and badge on the page, plus dual grants (``A OR B``)."""
-        self._lines: dict[Evidence, tuple[int, int]] = {}
         links = list(self._links())
         return links + self._dual_grants(links) + list(self._badges())
 
