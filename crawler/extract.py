@@ -8,6 +8,7 @@ extruct both work on that tree (trafilatura copies it before cleaning).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ import extruct.utils
 import lxml.etree
 import lxml.html
 import trafilatura
+from htmldate import find_date
+from trafilatura import metadata as trafilatura_metadata
 from trafilatura.utils import repair_faulty_html
 
 # Response headers: a mapping or ``(name, value)`` pairs, str or bytes, a mapping's value
@@ -51,6 +54,7 @@ _PARSER = lxml.html.HTMLParser(
     remove_pis=True,
     encoding="utf-8",
 )
+_JSONLD_XPATH = lxml.etree.XPath('//script[@type="application/ld+json"]')
 _MICRODATA_XPATH = lxml.etree.XPath("boolean(//*[@itemscope])")
 # RDFa is only worth pyRdfa's cost when it carries license or attribution terms.
 _RDFA_XPATH = lxml.etree.XPath(
@@ -81,8 +85,6 @@ class MainContent:
     title: str | None
     author: str | None
     date: str | None
-    license: str | None
-    sitename: str | None
 
 
 def header_value(headers: Headers | None, name: str) -> list[str]:
@@ -198,10 +200,12 @@ def structured_data(
     needs extruct's own XML-DOM parse of the page).
     """
     found: dict[str, list[Any]] = {"json-ld": [], "microdata": [], "rdfa": []}
-    try:
-        found["json-ld"] = extruct.JsonLdExtractor().extract_items(tree)
-    except Exception:  # extruct raises whatever its JSON fallbacks raise on broken scripts
-        found["json-ld"] = []
+    jsonld = extruct.JsonLdExtractor()
+    for script in _JSONLD_XPATH(tree):
+        try:
+            found["json-ld"].extend(jsonld.extract_items(script))
+        except Exception:  # one broken script (bad JSON) must not hide the others
+            continue
     if _MICRODATA_XPATH(tree):
         try:
             found["microdata"] = extruct.MicrodataExtractor().extract_items(tree, url)
@@ -217,7 +221,13 @@ def structured_data(
 
 
 def main_content(page: ParsedPage) -> MainContent:
-    """Main text and metadata of the page, from trafilatura (comments excluded).
+    """Main text (comments excluded), title, author and date of the page, from trafilatura.
+
+    Only the metadata licrawl uses is computed: title, date (htmldate, as trafilatura
+    does) and the author that ``<meta>`` tags and JSON-LD name. trafilatura's own byline
+    search, categories, tags, site name and license are skipped: the byline search alone
+    costs more than all of licrawl's detection, and :mod:`crawler.signals.authors` reads
+    bylines itself.
 
     HTML comments are stripped from ``page.tree`` first (trafilatura's own parser drops
     them); call this after the signal readers are done with the tree.
@@ -226,17 +236,19 @@ def main_content(page: ParsedPage) -> MainContent:
     doc = trafilatura.bare_extraction(
         page.tree,
         url=page.url,
-        with_metadata=True,
+        with_metadata=False,
         include_comments=False,
         include_tables=True,
     )
-    if doc is None:
-        return MainContent("", None, None, None, None, None)
+    meta = trafilatura_metadata.examine_meta(page.tree)
+    # trafilatura's JSON-LD reader has bugs on odd data; the meta tags then stand.
+    with contextlib.suppress(Exception):
+        meta = trafilatura_metadata.extract_meta_json(page.tree, meta)
+    date_params = trafilatura_metadata.set_date_params(True)
+    date_params["url"] = page.url or meta.url
     return MainContent(
-        text=(doc.text or "").strip(),
-        title=doc.title or None,
-        author=doc.author or None,
-        date=doc.date or None,
-        license=doc.license or None,
-        sitename=doc.sitename or None,
+        text=((doc.text if doc is not None else "") or "").strip(),
+        title=meta.title or trafilatura_metadata.extract_title(page.tree) or None,
+        author=meta.author if meta.author and " " in meta.author.strip() else None,
+        date=find_date(page.tree, **date_params) or None,
     )

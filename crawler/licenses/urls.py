@@ -254,7 +254,10 @@ _SITES: dict[str, Callable[[list[str]], str | None]] = {
 }
 
 
-_HOST_HINTS = tuple(sorted(set(_SITES) | {"licensebuttons.net"}))
+# Lower-case literals (IGNORECASE would make the alternation five times slower).
+_HOST_HINT = re.compile(
+    "|".join(re.escape(host) for host in sorted(set(_SITES) | {"licensebuttons.net"}))
+)
 
 
 def names_license_host(url: str) -> bool:
@@ -262,8 +265,7 @@ def names_license_host(url: str) -> bool:
 
     For scanning every link of a page: only those that pass are worth resolving and
     mapping."""
-    lowered = url.lower()
-    return any(host in lowered for host in _HOST_HINTS)
+    return _HOST_HINT.search(url.lower()) is not None
 
 
 def spdx_from_badge(url: str) -> str | None:

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from lxml import etree as lxml_etree
 from lxml import html as lxml_html
 
 __all__ = ["authors_from_copyright", "extract_authors"]
@@ -267,6 +268,8 @@ _NOT_MAIN = re.compile(
     re.IGNORECASE,
 )
 _AUTHOR_HINT = re.compile(r"author|byline|autor|auteur|verfasser|firma", re.IGNORECASE)
+# Only elements that carry one of the attributes _byline_elements reads can be bylines.
+_BYLINE_CANDIDATES = lxml_etree.XPath(".//*[@class or @id or @itemprop or @rel or @data-testid]")
 _NAME_HINT = re.compile(r"(?:^|\s)(?:fn|\S*name)(?:$|\s)", re.IGNORECASE)
 _PERSONAL_COPYRIGHT = re.compile(
     r"(?:©|\(c\)|&copy;|copyright)\s*(?:©|\(c\))?\s*(?:by\s+)?"
@@ -527,7 +530,7 @@ def _byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
 
 def _byline_elements(body: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
     """Elements marked as an author credit, in document order, outside non-main areas."""
-    for element in body.iter():
+    for element in _BYLINE_CANDIDATES(body):
         if not isinstance(element.tag, str) or element.tag in _NOT_BYLINE_TAGS:
             continue
         marks = " ".join(
@@ -633,10 +636,21 @@ _PREFIXED = re.compile(
 )
 
 
+_PREFIX_WORD = re.compile(r"\s*(?:by|von|par|por)\b", re.IGNORECASE)
+
+
+def _starts_with_prefix(element: lxml_html.HtmlElement) -> bool:
+    """Whether the element's first piece of text starts with "By"/"Von"/"Par"/"Por"."""
+    for piece in element.itertext():
+        if piece.strip():
+            return bool(_PREFIX_WORD.match(piece))
+    return False
+
+
 def _prefixed_lines(body: lxml_html.HtmlElement) -> list[str]:
     """Short text blocks starting with "By"/"Von"/"Par"/"Por" followed by a capital."""
     for element in body.iter("p", "div", "span", "address", "li", "small", "em", "strong", "td"):
-        if not _text_fits(element, 400):
+        if not _starts_with_prefix(element) or not _text_fits(element, 400):
             continue
         text = _text(element)
         if len(text) > 90:

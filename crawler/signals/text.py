@@ -42,11 +42,13 @@ _LICENSE_URL_IN_TEXT = re.compile(
     re.I,
 )
 # "licensed under MIT" / "Lizenz: MIT": the bare acronym only counts right after a cue.
+# The acronym itself is matched case-sensitively: "Lizenz: mit Namensnennung" is German.
 _BARE_MIT = re.compile(
-    r"\b(?:licen[cs]ed|released|available|distributed)\s+under\s+(?:the\s+)?(MIT)\b(?!\s*-)"
-    r"|\b(?:license|licence|lizenz)\s*:\s*(MIT)\b",
-    re.I,
+    r"\b(?i:licen[cs]ed|released|available|distributed)\s+(?i:under)\s+(?i:the\s+)?(MIT)\b"
+    r"(?!\s*-)|\b(?i:license|licence|lizenz)\s*:\s*(MIT)\b"
 )
+_URL_HOSTS_IN_TEXT = ("creativecommons.org", "opendatacommons.org", "gnu.org",
+                      "nationalarchives.gov.uk")
 # A line that starts with a license label ("Lizenz: CC BY-SA 4.0", "License: MIT").
 _LABEL_LINE = re.compile(
     r"^\W*(?:license|licence|lizenz|licencia|licença|licenza|licentie|licencja)\s*:\s*$", re.I
@@ -224,17 +226,20 @@ def text_evidence(
     mentions = [
         (m.start, m.end, m.spdx) for m in find_license_mentions(text) if m.spdx != PUBLIC_DOMAIN
     ]
-    mentions += [
-        (m.start(), m.end(), spdx)
-        for m in _LICENSE_URL_IN_TEXT.finditer(text)
-        if (spdx := spdx_from_url(m.group(0)))
-    ]
-    mentions += [
-        (m.start(g), m.end(g), "MIT")
-        for m in _BARE_MIT.finditer(text)
-        for g in (1, 2)
-        if m.group(g)
-    ]
+    lowered = _lower_same_length(text)
+    if any(host in lowered for host in _URL_HOSTS_IN_TEXT):
+        mentions += [
+            (m.start(), m.end(), spdx)
+            for m in _LICENSE_URL_IN_TEXT.finditer(text)
+            if (spdx := spdx_from_url(m.group(0)))
+        ]
+    if "MIT" in text:
+        mentions += [
+            (m.start(g), m.end(g), "MIT")
+            for m in _BARE_MIT.finditer(text)
+            for g in (1, 2)
+            if m.group(g)
+        ]
     labelled: list[int] = []
     for start, end, spdx in sorted(mentions):
         before, sentence, after = scan.sentence(start, end)
@@ -256,7 +261,6 @@ def text_evidence(
     _accept_article_label(evidence, labelled)
     evidence += _unnamed_grants(scan, mentions)
 
-    lowered = _lower_same_length(text)
     for start, end in lexicon.find_spans(lexicon.PUBLIC_DOMAIN, text, lowered):
         before, sentence, after = scan.sentence(start, end)
         region = scan.place(start, end)
