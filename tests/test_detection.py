@@ -1102,3 +1102,18 @@ def test_wikipedia_style_footer_with_hidden_rel_license() -> None:
     )
     rec = run(page(footer=footer))
     check(rec, "CC-BY-SA-4.0", "copyleft")
+
+
+def test_german_mit_after_a_license_label_is_not_the_mit_license() -> None:
+    rec = run(page(footer="<p>Lizenz: mit Namensnennung des Autors frei nutzbar.</p>"))
+    assert not evidence(rec, spdx="MIT")
+
+
+def test_one_broken_json_ld_script_does_not_hide_the_others() -> None:
+    broken = '<script type="application/ld+json">{"@type": "Article", oops</script>'
+    good = jsonld(
+        {"@context": "https://schema.org", "@type": "Article", "license": f"{CC}/by-sa/4.0/"}
+    )
+    rec = run(page(head=broken + good))
+    check(rec, "CC-BY-SA-4.0", "copyleft")
+    assert live(rec, kind="jsonld", spdx="CC-BY-SA-4.0")
