@@ -79,6 +79,24 @@ HTTPERROR_ALLOW_ALL = True
 # No cookies: a licence crawl has no sessions to keep (Scrapy: on).
 COOKIES_ENABLED = False
 
+# --- Memory ---------------------------------------------------------------------------------
+
+# While the detection workers are busy, CrawlPipeline.process_item waits (back-pressure) and
+# fetched responses wait in Scrapy's scraper until the engine stops fetching. These two bound
+# that backlog; with Scrapy's defaults it grew with the crawl (bench/bench_crawl.py: about
+# 250 MiB more at 8,000 pages, 140,000 live asyncio tasks).
+
+# Items of one response processed in parallel (Scrapy: 100). Scrapy starts this many asyncio
+# tasks for every response it scrapes and keeps them until the response's output is done, so
+# each waiting response cost ~100 tasks. A licrawl spider yields one item per response (its
+# page or error record); the requests after it need no parallelism.
+CONCURRENT_ITEMS = 1
+
+# Bytes of responses being scraped (at least 1 KiB counted per response) above which the
+# engine stops fetching (Scrapy: 5,000,000). 1 MB keeps the workers fed (they hold
+# LICRAWL_MAX_PENDING pages) and bounds the responses waiting for them.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
+
 # --- Components -----------------------------------------------------------------------------
 
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
@@ -112,9 +130,9 @@ LICRAWL_CRAWL_ID = ""
 # Rows buffered before a Parquet row group is written (estimated uncompressed bytes). Small,
 # so that the crawl's memory stays flat; shards still rotate at ShardWriter's size limits.
 LICRAWL_ROW_GROUP_BYTES = 16 * 1024 * 1024
-# Rows per shard at most (ShardWriter: 50,000). The shard writer's memory grows with the
-# open shard (its SPDX columns, Arrow's memory pool) and drops when it rotates, so this
-# bounds the crawl's memory: measured flat from about 5,000 pages on (bench/bench_crawl.py).
+# Rows per shard at most (ShardWriter: 50,000). The shard's SPDX document is built in memory
+# when the shard ends (about 12 MiB for 5,000 rows), so this bounds that part of the crawl's
+# memory: flat from the first shard on (bench/bench_crawl.py).
 LICRAWL_SHARD_MAX_ROWS = 5_000
 # Rotate WARC files at about this size.
 LICRAWL_WARC_MAX_BYTES = 1024 * 1024 * 1024
