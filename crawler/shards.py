@@ -10,8 +10,9 @@ can share one folder::
     part-20240501T123000-host-4242-a1b2c3-00001.parquet
     part-20240501T123000-host-4242-a1b2c3-00001.parquet.spdx.json
 
-Memory is bounded: at most one row group of pending rows is buffered, plus the few SPDX
-columns of the open shard (no text) for its SPDX document.
+Memory is bounded: at most one row group of pending rows is buffered (as Arrow batches, all
+but the last thousand rows), plus the few SPDX columns of the open shard (no text) for its
+SPDX document; Arrow's memory pool gives its unused memory back after each row group.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ ROW_GROUP_MAX_BYTES = 128 * 2**20
 """Upper bound on the (estimated, uncompressed) size of one row group."""
 
 _SPDX_BATCH_ROWS = 4096
+_ROWS_PER_BATCH = 1024
+"""Row dicts buffered before they become an Arrow batch of the pending row group (a row as
+Python objects takes several times its Arrow size)."""
 _HOST_BAD = re.compile(r"[^A-Za-z0-9.\-]")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -346,6 +350,8 @@ class ShardWriter:
         if self.spdx:
             self._check_spdx_row(row)
         self._rows.append(dict(row))  # a copy: callers may reuse their dict
+        if len(self._rows) >= _ROWS_PER_BATCH:
+            self._flush_rows_to_batch()
         size = sum(_estimate_bytes(v) for v in row.values())
         self._added(1, size)
 
@@ -484,6 +490,8 @@ class ShardWriter:
             self._spdx_parts.append(_spdx_columns(table))
         self.rows_written += table.num_rows
         self._pending_rows = self._pending_bytes = 0
+        del table  # its buffers go back to Arrow's pool, which keeps freed pages unless told
+        pa.default_memory_pool().release_unused()
 
     def _open_shard(self) -> None:
         """Open a new temporary shard file with a unique name."""

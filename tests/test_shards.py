@@ -22,7 +22,13 @@ from spdx_tools.spdx.validation.document_validator import validate_full_spdx_doc
 
 from crawler import spdx
 from crawler.schema import SCHEMA_NAME_KEY, SCHEMA_VERSION_KEY, record_schema, schema_version
-from crawler.shards import ShardWriter, _spdx_columns, iter_shard_files, rows_to_batch
+from crawler.shards import (
+    _ROWS_PER_BATCH,
+    ShardWriter,
+    _spdx_columns,
+    iter_shard_files,
+    rows_to_batch,
+)
 
 TESTS = Path(__file__).parent
 NAME = re.compile(r"part-\d{8}T\d{6}-[A-Za-z0-9.-]+-\d+-[0-9a-f]{6}-\d{5}\.parquet")
@@ -63,6 +69,20 @@ def test_rows_read_back_equal_what_was_written(tmp_path: Path) -> None:
     assert schema.field("fetched_at").type == pa.timestamp("us", tz="UTC")
     evidence = schema.field("license_evidence").type
     assert pa.types.is_list(evidence) and pa.types.is_struct(evidence.value_type)
+
+
+def test_row_group_buffered_as_several_batches_reads_back_whole(tmp_path: Path) -> None:
+    # more rows than are buffered as dicts: the row group is made of several Arrow batches,
+    # each with its own license_category dictionary
+    rows = _rows(2 * _ROWS_PER_BATCH + 7)
+    with ShardWriter(tmp_path) as writer:
+        for row in rows:
+            writer.write(row)
+    [shard] = writer.completed
+    assert pq.ParquetFile(shard).metadata.num_row_groups == 1
+    assert pq.read_table(shard).to_pylist() == rows
+    files = parse_file(str(spdx.spdx_path_for(shard))).files
+    assert [f.name for f in files] == [row["url"] for row in rows]
 
 
 def test_rotation_by_rows_and_row_groups(tmp_path: Path) -> None:
