@@ -6,6 +6,7 @@ Each crawl runs in a subprocess (a Twisted reactor cannot restart) against a ser
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -13,17 +14,21 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 import pytest
+from scrapy.utils.test import get_crawler
 from spdx_tools.spdx.parser.parse_anything import parse_file
 
+from crawler.crawl.pipeline import CrawlPipeline
 from crawler.errors import read_errors
+from crawler.settings import default_settings
 from crawler.spdx import validate_document
-from crawler.warc import iter_responses
+from crawler.warc import FetchedPage, iter_responses
 
 sys.path.insert(0, str(Path(__file__).parent / "site"))
 from testsite import MANY, ROW_PATHS, make_site  # noqa: E402
@@ -292,3 +297,27 @@ def test_bad_site_policy_exits_non_zero(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert "rule 1: bad license" in result.stderr
+
+
+def test_page_the_pool_refuses_is_not_waited_for(tmp_path: Path) -> None:
+    # a page whose submission fails (here: the pool is already stopped) is an item error
+    # for Scrapy to log; the pipeline must not count it as in flight, or closing the crawl
+    # would wait for it forever
+    settings = {**default_settings(), "LICRAWL_OUT_DIR": str(tmp_path),
+                "LICRAWL_CRAWL_ID": "test", "LICRAWL_WORKERS": 1}
+    page = FetchedPage(url="http://127.0.0.1/a", status=200,
+                       headers=[("Content-Type", "text/html")],
+                       body=b"<html><body><p>text</p></body></html>",
+                       fetched_at=datetime.now(UTC))
+
+    async def run() -> None:
+        pipeline = CrawlPipeline.from_crawler(get_crawler(settings_dict=settings))
+        await pipeline.open_spider()
+        pipeline.processor.close()
+        with pytest.raises(RuntimeError):
+            await pipeline.process_item(page)
+        assert pipeline.in_flight == 0
+        await asyncio.wait_for(pipeline.close_spider(), timeout=30)
+
+    asyncio.run(run())
+    assert (tmp_path / "errors").is_dir()

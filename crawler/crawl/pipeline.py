@@ -7,7 +7,8 @@ writer thread that writes rows to a :class:`~crawler.shards.ShardWriter` (``DIR/
 and error records to an :class:`~crawler.errors.ErrorWriter` (``DIR/errors/``). At most
 ``LICRAWL_MAX_PENDING`` pages are between submission and written result: when full,
 ``process_item`` waits, Scrapy's scraper slot fills and the engine stops scheduling
-downloads (back-pressure). On close
+downloads (back-pressure; ``CONCURRENT_ITEMS`` and ``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` in
+:mod:`crawler.settings` keep that backlog small). On close
 (normal end, Ctrl-C or SIGTERM) every submitted page is written before the shard is closed.
 """
 
@@ -128,7 +129,11 @@ class CrawlPipeline:
             await waiter
         self.in_flight += 1
         site = self.registry.get(origin_of(page.url))
-        future = self.processor.submit(page, site.context if site is not None else None)
+        try:
+            future = self.processor.submit(page, site.context if site is not None else None)
+        except BaseException:
+            self._release()  # nothing will be written for it: never wait for it on close
+            raise
         submitted = _Submitted(page.url, page.status, page.fetched_at, page.warc_file,
                                page.warc_record_id, future)
         future.add_done_callback(lambda _f: self._results.put(submitted))
