@@ -9,20 +9,27 @@ Serves a synthetic site of N real-looking pages on 127.0.0.1 (a tree: page k lin
    delays off and the same concurrency: pages/s and the ratio to the baseline;
 3. crawls sites of ``--pages`` and ``--big-pages`` pages with licrawl and prints the peak
    RSS (sampled from /proc) of the crawl process and of its largest detection worker for
-   each (it must not grow with the crawl).
+   each (it must not grow with the crawl), and, for the big crawl, the RSS every
+   ``--trace-every`` pages (current and peak so far): a plateau, not a slope;
+4. prints what Scrapy's duplicate filter keeps per URL seen (it does grow with the crawl,
+   by design: one fingerprint per URL).
 
-Usage: ``.venv/bin/python bench/bench_crawl.py [--pages 2000] [--big-pages 20000]``.
+Usage: ``.venv/bin/python bench/bench_crawl.py [--pages 2000] [--big-pages 20000]
+[--trace-every 2000] [-s NAME=VALUE ...]`` (``-s``: a setting for the licrawl crawls).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import tracemalloc
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import scrapy
@@ -129,19 +136,38 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
-def timed(cmd: list[str]) -> tuple[float, int, int, str]:
-    """Run ``cmd``: wall seconds, peak RSS (MiB) of the process itself and of its largest
-    descendant (sampled every 0.2 s), stdout."""
+@dataclass
+class Run:
+    """One timed child process: wall seconds, peak RSS (MiB) of the process and of its
+    largest descendant, its stdout, and the RSS trace by pages served."""
+
+    seconds: float
+    rss: int
+    workers: int
+    stdout: str
+    trace: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """(pages served, RSS now, peak RSS so far, largest worker now), every N pages."""
+
+
+def timed(cmd: list[str], site: LocalSite | None = None, every: int = 0) -> Run:
+    """Run ``cmd``, sampling RSS every 0.2 s; with ``site`` and ``every``, also note the RSS
+    each time ``every`` more pages have been served."""
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True)
     peaks = [0, 0]
+    trace: list[tuple[int, int, int, int]] = []
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.2):
-            peaks[0] = max(peaks[0], rss_mib(proc.pid))
-            peaks[1] = max([peaks[1], *(rss_mib(p) for p in descendants(proc.pid))])
+            rss = rss_mib(proc.pid)
+            workers = max([0, *(rss_mib(p) for p in descendants(proc.pid))])
+            peaks[0], peaks[1] = max(peaks[0], rss), max(peaks[1], workers)
+            if site is not None and every and rss:
+                served = pages_served(site)
+                if served >= every * (len(trace) + 1):
+                    trace.append((served, rss, peaks[0], workers))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -152,13 +178,32 @@ def timed(cmd: list[str]) -> tuple[float, int, int, str]:
     seconds = time.monotonic() - start
     if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}")
-    return seconds, peaks[0], peaks[1], stdout
+    return Run(seconds, peaks[0], peaks[1], stdout, trace)
 
 
-def licrawl_crawl(url: str, out: Path) -> tuple[float, int, int, str]:
-    """``licrawl crawl`` of ``url`` into ``out``, delays off."""
-    return timed([sys.executable, "-m", "crawler.cli", "crawl", url + "/", "--out", str(out),
-                  *COMMON, "-s", "LICRAWL_PROGRESS_INTERVAL=0"])
+def pages_served(site: LocalSite) -> int:
+    """Page requests the site has answered so far (robots.txt not counted)."""
+    return sum(r.path != "/robots.txt" for r in list(site.log))
+
+
+def fingerprint_bytes(urls: int) -> float:
+    """Bytes per URL of a set of ``urls`` 20-byte fingerprints, as Scrapy's RFPDupeFilter
+    keeps them (its ``_fingerprints`` set of SHA-1 digests)."""
+    tracemalloc.start()
+    seen = {hashlib.sha1(str(i).encode()).digest() for i in range(urls)}
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del seen
+    return size / urls
+
+
+def licrawl_crawl(site: LocalSite, out: Path, extra: list[str], every: int = 0) -> Run:
+    """``licrawl crawl`` of ``site`` into ``out``, delays off, ``extra`` settings
+    (``NAME=VALUE``); RSS noted every ``every`` pages."""
+    settings = [arg for pair in extra for arg in ("-s", pair)]
+    return timed([sys.executable, "-m", "crawler.cli", "crawl", site.url + "/", "--out",
+                  str(out), *COMMON, "-s", "LICRAWL_PROGRESS_INTERVAL=0", *settings],
+                 site, every)
 
 
 def main() -> None:
@@ -166,28 +211,47 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--big-pages", type=int, default=20000)
+    parser.add_argument("--trace-every", type=int, default=2000, metavar="N",
+                        help="note the big crawl's RSS every N pages (0: no trace)")
+    parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                        metavar="NAME=VALUE", help="a setting for the licrawl crawls "
+                        "(repeatable), e.g. to compare with Scrapy's default")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; workers: default (cores)")
     with synthetic_site(args.pages) as site, tempfile.TemporaryDirectory() as tmp:
-        base_s, base_rss, _, _ = timed([sys.executable, __file__, "--baseline-run",
-                                        site.url + "/"])
-        served = sum(r.path != "/robots.txt" for r in site.log)
-        lic_s, lic_rss, lic_workers, summary = licrawl_crawl(site.url, Path(tmp) / "out")
-        rows = next(line for line in summary.splitlines() if line.startswith("rows"))
-        print(f"baseline (bare Scrapy, fetch only): {args.pages} pages in {base_s:.1f}s = "
-              f"{args.pages / base_s:.1f} pages/s, peak RSS {base_rss} MiB "
+        base = timed([sys.executable, __file__, "--baseline-run", site.url + "/"])
+        served = pages_served(site)
+        small = licrawl_crawl(site, Path(tmp) / "out", args.settings)
+        rows = next(line for line in small.stdout.splitlines() if line.startswith("rows"))
+        print(f"baseline (bare Scrapy, fetch only): {args.pages} pages in {base.seconds:.1f}s"
+              f" = {args.pages / base.seconds:.1f} pages/s, peak RSS {base.rss} MiB "
               f"({served} page requests)")
-        print(f"licrawl crawl: {args.pages} pages in {lic_s:.1f}s = {args.pages / lic_s:.1f} "
-              f"pages/s ({rows.split()[-1]} rows)")
-        print(f"ratio licrawl / baseline pages/s: {base_s / lic_s:.2f}")
+        print(f"licrawl crawl: {args.pages} pages in {small.seconds:.1f}s = "
+              f"{args.pages / small.seconds:.1f} pages/s ({rows.split()[-1]} rows)")
+        print(f"ratio licrawl / baseline pages/s: {base.seconds / small.seconds:.2f}")
     with synthetic_site(args.big_pages) as site, tempfile.TemporaryDirectory() as tmp:
-        big_s, big_rss, big_workers, _ = licrawl_crawl(site.url, Path(tmp) / "out")
-        print(f"licrawl crawl: {args.big_pages} pages in {big_s:.1f}s = "
-              f"{args.big_pages / big_s:.1f} pages/s")
-    print(f"peak RSS of the crawl process: {lic_rss} MiB at {args.pages} pages, "
-          f"{big_rss} MiB at {args.big_pages} pages (ratio {big_rss / lic_rss:.2f})")
-    print(f"peak RSS of the largest detection worker: {lic_workers} MiB at {args.pages} "
-          f"pages, {big_workers} MiB at {args.big_pages} pages")
+        big = licrawl_crawl(site, Path(tmp) / "out", args.settings, args.trace_every)
+        print(f"licrawl crawl: {args.big_pages} pages in {big.seconds:.1f}s = "
+              f"{args.big_pages / big.seconds:.1f} pages/s")
+    if big.trace:
+        print(f"RSS of the {args.big_pages}-page crawl by pages fetched (MiB): crawl process "
+              "now / peak so far, largest detection worker now")
+        for pages, rss, peak, workers in big.trace:
+            print(f"  {pages:>7} pages: {rss:>4} / {peak:>4}, worker {workers:>4}")
+    print(f"peak RSS of the crawl process: {small.rss} MiB at {args.pages} pages, "
+          f"{big.rss} MiB at {args.big_pages} pages (ratio {big.rss / small.rss:.2f})")
+    half = next((t for t in big.trace if t[0] >= args.big_pages // 2), None)
+    if half is not None:
+        print(f"peak RSS growth over the second half of the {args.big_pages}-page crawl: "
+              f"{half[2]} MiB at {half[0]} pages -> {big.rss} MiB at the end "
+              f"({big.rss - half[2]:+d} MiB)")
+    print(f"peak RSS of the largest detection worker: {small.workers} MiB at {args.pages} "
+          f"pages, {big.workers} MiB at {args.big_pages} pages")
+    small_set, large_set = fingerprint_bytes(args.big_pages), fingerprint_bytes(10**6)
+    print(f"Scrapy's duplicate filter (one 20-byte fingerprint per URL seen, grows with the "
+          f"crawl by design): {small_set * args.big_pages / 2**20:.1f} MiB at "
+          f"{args.big_pages} URLs ({small_set:.0f} B/URL), {large_set * 10**6 / 2**20:.0f} MiB "
+          f"at a million ({large_set:.0f} B/URL)")
 
 
 if __name__ == "__main__":

@@ -88,8 +88,8 @@ COOKIES_ENABLED = False
 
 # Items of one response processed in parallel (Scrapy: 100). Scrapy starts this many asyncio
 # tasks for every response it scrapes and keeps them until the response's output is done, so
-# each waiting response cost ~100 tasks. A licrawl spider yields one item per response (its
-# page or error record); the requests after it need no parallelism.
+# each waiting response cost ~100 tasks. A licrawl spider yields at most one item per response
+# (its page or an error record); the requests beside it need no parallelism.
 CONCURRENT_ITEMS = 1
 
 # Bytes of responses being scraped (at least 1 KiB counted per response) above which the
