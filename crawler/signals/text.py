@@ -124,6 +124,23 @@ class _Scanner:
         text = self.ptext.text
         return text[lo:start], text[lo:hi].strip(), text[end:hi]
 
+    def judge_mention(
+        self, start: int, end: int, spdx: str = "", article_footer: bool = False
+    ) -> tuple[str, str]:
+        """(sentence, ``where``) of a license mention at ``text[start:end]``."""
+        before, sentence, after = self.sentence(start, end)
+        where = grant_where(
+            self.place(start, end),
+            before,
+            sentence,
+            after,
+            self.scope(before, after),
+            self.block_before(start),
+            spdx,
+            article_footer,
+        )
+        return sentence, where
+
     def block_before(self, start: int) -> str:
         """The text of the match's block (line) before it."""
         lo, _hi = self.ptext.block(start, start)
@@ -242,18 +259,7 @@ def text_evidence(
         ]
     labelled: list[int] = []
     for start, end, spdx in sorted(mentions):
-        before, sentence, after = scan.sentence(start, end)
-        region = scan.place(start, end)
-        where = grant_where(
-            region,
-            before,
-            sentence,
-            after,
-            scan.scope(before, after),
-            scan.block_before(start),
-            spdx,
-            scan.in_article_footer(start),
-        )
+        sentence, where = scan.judge_mention(start, end, spdx, scan.in_article_footer(start))
         spdx = gfdl_variant(spdx, text[end : end + 400])
         if where == f"{MAIN}:about" and _LABEL_LINE.match(scan.block_before(start)):
             labelled.append(len(evidence))
@@ -302,16 +308,7 @@ def _unnamed_grants(scan: _Scanner, mentions: list[tuple[int, int, str]]) -> lis
         lo, hi = scan.ptext.sentence(m.start(), m.end())
         if any(lo <= start < hi for start, _end, _spdx in mentions):
             continue
-        before, sentence, after = scan.sentence(m.start(), m.end())
-        region = scan.place(m.start(), m.end())
-        where = grant_where(
-            region,
-            before,
-            sentence,
-            after,
-            scan.scope(before, after),
-            scan.block_before(m.start()),
-        )
+        sentence, where = scan.judge_mention(m.start(), m.end())
         found.append(
             Evidence("text", sentence[:_MAX_VALUE], NOASSERTION, where, weigh("text", where))
         )
