@@ -35,7 +35,7 @@ from pathlib import Path
 import scrapy
 from scrapy.linkextractors import LinkExtractor
 
-from crawler.localsite import LocalSite, Reply
+from crawler.demo.localsite import LocalSite, Reply
 
 FANOUT = 10
 HTML = [("Content-Type", "text/html; charset=utf-8")]

@@ -10,7 +10,7 @@ runs, each in its own process and on the same data:
   writes an SPDX document per output shard, the attribution manifest and the report.
 
 To show where the filter's time goes, it also times the SPDX document (build, validate,
-write with ``crawler.spdx``) of 10,000 kept rows in this process and multiplies by the
+write with ``crawler.store.spdx``) of 10,000 kept rows in this process and multiplies by the
 kept rows.
 
 It prints wall time, the peak RSS summed over the process tree (sampled every 0.1 s) and
@@ -38,9 +38,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler.core.schema import record_schema
 from crawler.licenses import category
-from crawler.schema import record_schema
-from crawler.spdx import SPDX_COLUMNS, write_shard_spdx
+from crawler.store.spdx import SPDX_COLUMNS, write_shard_spdx
 
 ROWS_PER_BATCH = 4096
 ROWS_PER_FILE = 40_960
@@ -229,7 +229,7 @@ def run_pair(label: str, inputs: list[Path], work: Path, jobs: int | None) -> di
         print(f"  {name:<28} {m['wall']:8.1f} s  {size / 2**20 / m['wall']:7.1f} MiB/s  "
               f"peak tree RSS {m['tree_rss_mib']:7.0f} MiB")
     print(f"  time ratio filter/baseline: {ratio:.2f}x")
-    print(f"  of which SPDX documents (crawler.spdx, build + validate + write): "
+    print(f"  of which SPDX documents (crawler.store.spdx, build + validate + write): "
           f"{spdx_per_row * 1e6:.0f} us/row x {kept:,} kept rows = {spdx_per_row * kept:.0f} "
           f"s of CPU, spread over the workers", flush=True)
     return {"ratio": ratio, "filter_rss": filtered["tree_rss_mib"],

@@ -1,4 +1,4 @@
-"""Cost of detection: ``crawler.inspect`` against ``trafilatura.bare_extraction`` alone.
+"""Cost of detection: ``crawler.detect.inspect`` against ``trafilatura.bare_extraction`` alone.
 
 Both run in the same process on the same pages (the 75 labelled dev pages under
 ``tests/pages/devset``, decoded to str), interleaved page by page so that machine noise

@@ -4,9 +4,9 @@ Builds one WARC of the dev pages under ``tests/pages/devset`` repeated to ``--re
 responses (each copy under its own URL) with licrawl's ``WarcWriter`` (its speed is printed
 next to warcio's own gzip ``WARCWriter`` on the same responses), then times:
 
-* baseline: ``trafilatura.bare_extraction`` (same options as ``crawler.extract``) on every
+* baseline: ``trafilatura.bare_extraction`` (same options as ``crawler.detect.extract``) on every
   page, one process, no WARC reading, no writing;
-* ``crawler.inspect`` on every page, one process (detection alone, no pool);
+* ``crawler.detect.inspect`` on every page, one process (detection alone, no pool);
 * ``process_warcs`` (WARC reading, worker pool, full detection, Parquet + SPDX + error
   records) with 1 worker and with 2 workers, wall clock including pool start-up.
 
@@ -37,9 +37,9 @@ import trafilatura
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.inspect import InspectError, inspect
-from crawler.process import process_warcs
-from crawler.warc import WarcWriter
+from crawler.detect.inspect import InspectError, inspect
+from crawler.stages.process import process_warcs
+from crawler.store.warc import WarcWriter
 
 DEVSET = Path(__file__).resolve().parent.parent / "tests" / "pages" / "devset"
 HEADERS = [("Content-Type", "text/html; charset=utf-8")]
@@ -95,7 +95,7 @@ def time_baseline(pages: list[tuple[str, bytes]]) -> float:
 
 
 def time_inspect(pages: list[tuple[str, bytes]]) -> float:
-    """Seconds for crawler.inspect over every page in this process (detection alone)."""
+    """Seconds for crawler.detect.inspect over every page in this process (detection alone)."""
     start = time.perf_counter()
     for url, body in pages:
         with contextlib.suppress(InspectError):  # the same pages fail in every run
@@ -142,7 +142,7 @@ def main() -> int:
     n = len(chosen)
     print(f"{'run':<38} {'seconds':>8} {'pages/s':>8}")
     print(f"{'trafilatura.bare_extraction, 1 proc':<38} {base:8.2f} {n / base:8.1f}")
-    print(f"{'crawler.inspect, 1 proc (no pool)':<38} {alone:8.2f} {n / alone:8.1f}")
+    print(f"{'crawler.detect.inspect, 1 proc (no pool)':<38} {alone:8.2f} {n / alone:8.1f}")
     print(f"{'process_warcs, 1 worker':<38} {t1:8.2f} {n / t1:8.1f}   "
           f"rows {rows1}, errors {err1}")
     print(f"{'process_warcs, 2 workers':<38} {t2:8.2f} {n / t2:8.1f}   "

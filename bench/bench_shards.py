@@ -48,8 +48,8 @@ def child(mode: str, rows: int, text_size: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from crawler.schema import record_schema
-    from crawler.shards import ShardWriter
+    from crawler.core.schema import record_schema
+    from crawler.store.shards import ShardWriter
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

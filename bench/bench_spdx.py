@@ -2,7 +2,7 @@
 
 For each size it times, on the same rows and in this process:
 
-- ours: ``crawler.spdx`` as the shard writer uses it (``build_document``, ``write_document``,
+- ours: ``crawler.store.spdx`` as the shard writer uses it (``build_document``, ``write_document``,
   ``validate_document``);
 - plain: the same document written and validated the plain spdx-tools way (its
   ``DocumentConverter`` + ``json.dump``, ``validate_full_spdx_document`` on every File),
@@ -35,7 +35,7 @@ from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
 from spdx_tools.spdx.model import Document, Relationship, RelationshipType
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
-from crawler import spdx
+from crawler.store import spdx
 
 LICENSES = ["CC-BY-4.0", "CC-BY-SA-4.0", "NOASSERTION", "LicenseRef-All-Rights-Reserved",
             "LicenseRef-CC-BY-SA-3.0-ES", "CC0-1.0 OR LicenseRef-OWFa-1.0",

@@ -1,8 +1,8 @@
 """What every licrawl spider shares: seeds, host scope, page budget, pages and failures.
 
 Spiders only decide what to fetch. Each response they receive is handed on as a
-:class:`~crawler.warc.FetchedPage` item, each failed request as an
-:class:`~crawler.errors.ErrorRecord` item; the pipeline does the rest.
+:class:`~crawler.core.page.FetchedPage` item, each failed request as an
+:class:`~crawler.core.errors.ErrorRecord` item; the pipeline does the rest.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.crawl.failures import failure_record, unsupported_url_record
-from crawler.errors import ErrorRecord
-from crawler.middlewares.warc_recorder import WARC_META, header_pairs
-from crawler.warc import FetchedPage
+from crawler.core.errors import ErrorRecord
+from crawler.core.page import FetchedPage
+from crawler.fetch.failures import failure_record, unsupported_url_record
+from crawler.fetch.middlewares.warc_recorder import WARC_META, header_pairs
 
 #: Spider state key: fingerprints of the pages requested so far (only with a page budget).
 _REQUESTED = "licrawl_requested"

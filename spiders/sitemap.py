@@ -19,7 +19,7 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from crawler.errors import ErrorRecord
+from crawler.core.errors import ErrorRecord
 from crawler.spiders.base import LicrawlSpider, is_http_url
 
 

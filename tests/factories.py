@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 
 def make_row(**overrides: Any) -> dict[str, Any]:
-    """A valid record dict with every column of ``crawler.schema.record_schema()``.
+    """A valid record dict with every column of ``crawler.core.schema.record_schema()``.
 
     Keyword arguments replace columns. When ``text`` or ``url`` is overridden and ``id``,
     ``text_sha1`` or ``host`` are not, those derived columns are recomputed so the row stays

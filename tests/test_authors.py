@@ -10,7 +10,7 @@ import extruct
 import lxml.html
 import pytest
 
-from crawler.signals.authors import authors_from_copyright, extract_authors
+from crawler.detect.signals.authors import authors_from_copyright, extract_authors
 
 # Dev pages: 003 WordPress byline beside comments, 017 Springer author list, 051 JSON-LD
 # that names the site as a Person, 069 Stack Overflow blog with related-post authors.

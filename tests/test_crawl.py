@@ -24,11 +24,12 @@ import pytest
 from scrapy.utils.test import get_crawler
 from spdx_tools.spdx.parser.parse_anything import parse_file
 
-from crawler.crawl.pipeline import CrawlPipeline
-from crawler.errors import read_errors
-from crawler.settings import default_settings
-from crawler.spdx import validate_document
-from crawler.warc import FetchedPage, iter_responses
+from crawler.core.errors import read_errors
+from crawler.core.page import FetchedPage
+from crawler.fetch.pipeline import CrawlPipeline
+from crawler.fetch.settings import default_settings
+from crawler.store.spdx import validate_document
+from crawler.store.warc import iter_responses
 
 sys.path.insert(0, str(Path(__file__).parent / "site"))
 from testsite import MANY, ROW_PATHS, make_site  # noqa: E402

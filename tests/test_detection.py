@@ -1,4 +1,4 @@
-"""License detection end to end: real ``crawler.inspect`` calls on small, realistic pages.
+"""License detection end to end: real ``crawler.detect.inspect`` calls on small, realistic pages.
 
 Every page is a full HTML document (head, site header with navigation, an ``<article>``
 with a few real-looking paragraphs so trafilatura finds the main text, a footer). One test
@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from crawler import inspect
-from crawler.site import SiteContext
-from crawler.site_policy import SitePolicy
+from crawler.site.context import SiteContext
+from crawler.site.user_policy import SitePolicy
 
 URL = "https://blog.example.org/2023/05/river-cycle-path/"
 CC = "https://creativecommons.org/licenses"

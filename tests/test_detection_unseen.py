@@ -2,7 +2,7 @@
 
 Each test is a small, realistic page (site header, an article with a few paragraphs, page
 chrome) that reproduces one pattern an audit of unseen public test-fixture pages found
-mis-detected, and checks the fixed behaviour through ``crawler.inspect``.
+mis-detected, and checks the fixed behaviour through ``crawler.detect.inspect``.
 """
 
 from __future__ import annotations

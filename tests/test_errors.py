@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.errors import ErrorRecord, ErrorWriter, read_errors
+from crawler.core.errors import ErrorRecord, ErrorWriter, read_errors
 
 T0 = datetime(2024, 5, 1, 12, 30, 0, 5, tzinfo=UTC)
 

@@ -12,12 +12,12 @@ import pytest
 from spdx_tools.spdx.parser.parse_anything import parse_file
 
 from crawler.cli import main
-from crawler.filter import FilterError, Rules, filter_shards
-from crawler.manifest import MANIFEST_SCHEMA, license_details
-from crawler.policies import load_policy
-from crawler.schema import SCHEMA_VERSION_KEY, record_schema
-from crawler.shards import ShardWriter
-from crawler.spdx import validate_document
+from crawler.core.schema import SCHEMA_VERSION_KEY, record_schema
+from crawler.stages.filter.manifest import MANIFEST_SCHEMA, license_details
+from crawler.stages.filter.policy import load_policy
+from crawler.stages.filter.stage import FilterError, Rules, filter_shards
+from crawler.store.shards import ShardWriter
+from crawler.store.spdx import validate_document
 from tests.factories import make_row
 
 

@@ -1,4 +1,4 @@
-"""Bad and odd input for ``crawler.inspect`` and the ``licrawl inspect`` command: a clear
+"""Bad and odd input for ``crawler.detect.inspect`` and the ``licrawl inspect`` command: a clear
 error or NOASSERTION, never a crash or a hang."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crawler import inspect
-from crawler.extract import InspectError
+from crawler.detect.extract import InspectError
 
 ARTICLE = (
     "<p>The harbour of the old town was rebuilt in 1880 after the great storm, and its "

@@ -7,14 +7,11 @@ import pickle
 import lxml.html
 import pytest
 
-from crawler.signals.optout import (
-    PageOptOut,
-    RobotsAIRules,
-    TdmRep,
-    combine_optout,
-    page_optout,
-)
-from crawler.site import SiteContext
+from crawler.detect.optout import combine_optout
+from crawler.detect.signals.optout import PageOptOut, page_optout
+from crawler.site.context import SiteContext
+from crawler.site.robots import RobotsAIRules
+from crawler.site.tdmrep import TdmRep
 
 URL = "https://example.org/blog/post.html"
 

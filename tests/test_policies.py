@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.policies import PolicyError, load_policy, parse_policy, preset_names
+from crawler.stages.filter.policy import PolicyError, load_policy, parse_policy, preset_names
 
 LICENSES = ["CC0-1.0", "CC-PDDC", "LicenseRef-PublicDomain", "CC-BY-4.0", "MIT",
             "Apache-2.0", "CC-BY-SA-4.0", "GPL-3.0-only", "GFDL-1.3-only", "CC-BY-NC-4.0",

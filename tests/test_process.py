@@ -18,9 +18,10 @@ import pytest
 from factories import make_row
 
 from crawler.cli import main
-from crawler.errors import ErrorRecord, read_errors
-from crawler.process import PageProcessor, PoolFull, process_warcs
-from crawler.warc import FetchedPage, WarcWriter
+from crawler.core.errors import ErrorRecord, read_errors
+from crawler.core.page import FetchedPage
+from crawler.stages.process import PageProcessor, PoolFull, process_warcs
+from crawler.store.warc import WarcWriter
 
 T0 = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 DEVSET = Path(__file__).parent / "pages" / "devset"
@@ -30,7 +31,7 @@ HTML_HEADERS = [("Content-Type", "text/html; charset=utf-8")]
 # -- detection stand-ins, run in the workers (module level, so they pickle by name) ------
 def fake_inspect(html: bytes, url: str | None = None, headers: Any = None,
                  site_policy: Any = None, site: Any = None) -> dict[str, Any]:
-    """Behave like crawler.inspect on tiny pages; markers in the body trigger failures."""
+    """Behave like crawler.detect.inspect on tiny pages; markers in the body trigger failures."""
     if b"HANG" in html:
         time.sleep(60)
     if b"CRASH" in html:

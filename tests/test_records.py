@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 from factories import make_row
 
-from crawler.records import build_row, classify_response, host_of, looks_like_html, row_id
-from crawler.schema import column_names, record_schema
-from crawler.warc import FetchedPage
+from crawler.core.page import FetchedPage
+from crawler.core.records import build_row, classify_response, host_of, looks_like_html, row_id
+from crawler.core.schema import column_names, record_schema
 
 T0 = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 HTML = b"<!DOCTYPE html><html><head><title>x</title></head><body>hi</body></html>"

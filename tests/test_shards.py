@@ -20,9 +20,9 @@ from factories import make_row
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
-from crawler import spdx
-from crawler.schema import SCHEMA_NAME_KEY, SCHEMA_VERSION_KEY, record_schema, schema_version
-from crawler.shards import (
+from crawler.core.schema import SCHEMA_NAME_KEY, SCHEMA_VERSION_KEY, record_schema, schema_version
+from crawler.store import spdx
+from crawler.store.shards import (
     _ROWS_PER_BATCH,
     ShardWriter,
     _spdx_columns,
@@ -321,7 +321,7 @@ _KILLED_WRITER = """
 import sys, time
 sys.path.insert(0, {tests!r})
 from factories import make_row
-from crawler.shards import ShardWriter
+from crawler.store.shards import ShardWriter
 writer = ShardWriter({out!r}, max_rows=50, row_group_rows=10)
 for i in range(125):
     writer.write(make_row(url=f"https://example.org/{{i}}", text=f"text {{i}}"))

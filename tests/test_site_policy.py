@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.site_policy import SitePolicy, SitePolicyError
+from crawler.site.user_policy import SitePolicy, SitePolicyError
 
 TOML = """
 [[rule]]

@@ -20,8 +20,8 @@ from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_file
 
-from crawler import spdx
 from crawler.licenses import license_info
+from crawler.store import spdx
 
 
 def _evidence(*ids: str) -> list[dict]:

@@ -10,12 +10,12 @@ import scrapy
 from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.errors import ErrorRecord
-from crawler.settings import build_settings
+from crawler.core.errors import ErrorRecord
+from crawler.core.page import FetchedPage
+from crawler.fetch.settings import build_settings
 from crawler.spiders.site import SiteSpider
 from crawler.spiders.sitemap import SitemapSpider
 from crawler.spiders.urls import UrlsSpider
-from crawler.warc import FetchedPage
 
 BASE = "https://fieldnotes.example"
 

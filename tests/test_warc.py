@@ -16,8 +16,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
-from crawler.warc import (
-    FetchedPage,
+from crawler.core.page import FetchedPage
+from crawler.store.warc import (
     WarcFormatError,
     WarcWriter,
     check_warc,
@@ -271,7 +271,7 @@ def test_metadata_record_points_at_its_response(tmp_path: Path) -> None:
 KILLED_WRITER = """
 import os, sys
 from datetime import datetime, UTC
-from crawler.warc import WarcWriter
+from crawler.store.warc import WarcWriter
 w = WarcWriter(sys.argv[1], max_bytes=20_000)
 i = 0
 while True:

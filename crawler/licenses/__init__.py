@@ -14,11 +14,11 @@ See :mod:`crawler.licenses.urls` for URL normalization and :mod:`crawler.license
 for the name grammar.
 """
 
+from crawler.licenses.allow import expression_allowed
 from crawler.licenses.categories import CATEGORY_ORDER, category, more_restrictive
 from crawler.licenses.expressions import license_refs, normalize_expression
 from crawler.licenses.info import LicenseInfo, license_info
 from crawler.licenses.names import Mention, find_license_mentions, spdx_from_name
-from crawler.licenses.policy import expression_allowed
 from crawler.licenses.urls import names_license_host, spdx_from_badge, spdx_from_url
 
 __all__ = [

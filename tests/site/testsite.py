@@ -1,6 +1,6 @@
 """The local test site: every case the crawl must handle, served on 127.0.0.1.
 
-``make_site()`` returns a :class:`crawler.localsite.LocalSite` (not started). Paths:
+``make_site()`` returns a :class:`crawler.demo.localsite.LocalSite` (not started). Paths:
 
 * pages with each license signal family (HTTP Link header, rel=license, RDFa, JSON-LD,
   meta, text statement, badge, all-rights-reserved) and opt-out signals (meta noai,
@@ -20,7 +20,7 @@ from __future__ import annotations
 import gzip
 import json
 
-from crawler.localsite import LocalSite, Reply
+from crawler.demo.localsite import LocalSite, Reply
 
 MANY = 40
 HTML = [("Content-Type", "text/html; charset=utf-8")]

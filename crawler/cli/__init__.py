@@ -1,0 +1,41 @@
+"""The ``licrawl`` command line: parses arguments and hands them to the library."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each subcommand lives in crawler/cli/<name>.py with register(subparsers) and run(args).
+SUBCOMMANDS = ["inspect", "crawl", "process", "filter", "serve-demo"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="licrawl",
+        description="Crawl pages and tell, for every document, who wrote it, under what "
+        "license, and whether its owner opted out.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in SUBCOMMANDS:
+        module_name = "crawler.cli." + name.replace("-", "_")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``licrawl`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

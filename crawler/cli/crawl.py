@@ -1,0 +1,192 @@
+"""``licrawl crawl``: crawl seeds politely into shards, WARC evidence and error records."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.site.user_policy import SitePolicy
+
+SPIDERS = ("site", "sitemap", "urls")
+#: File in the job folder that keeps the crawl id across resumes.
+JOB_STATE_FILE = "licrawl-job.json"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``crawl`` subcommand."""
+    p = subparsers.add_parser(
+        "crawl",
+        help="crawl seeds into Parquet shards, WARC evidence and error records",
+        description="Crawl SEED URLs politely (robots.txt, Crawl-delay, AutoThrottle) and "
+        "write one row per document to DIR/data/*.parquet (+ .spdx.json), every response "
+        "to DIR/warc/*.warc.gz and every URL without a row to DIR/errors/*.jsonl. Exit "
+        "status 0 when the crawl ran, whatever the pages returned.",
+    )
+    p.add_argument("seeds", nargs="*", metavar="SEED", help="start URL(s)")
+    p.add_argument("--seeds", dest="seeds_file", type=Path, metavar="FILE",
+                   help="file of start URLs, one a line (# comments allowed)")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    p.add_argument("--spider", choices=SPIDERS, default="site",
+                   help="site: follow links within the hosts in scope (default); sitemap: "
+                   "pages listed in the sites' sitemaps; urls: the seeds only")
+    p.add_argument("--max-pages", type=int, default=0, metavar="N",
+                   help="request at most N pages (0: no limit)")
+    p.add_argument("--depth", type=int, default=None, metavar="N",
+                   help="follow links at most N steps from the seeds (Scrapy DEPTH_LIMIT)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="H",
+                   help="host in scope (repeatable); default: the seeds' hosts")
+    p.add_argument("--site-policy", type=Path, metavar="FILE",
+                   help="host/URL pattern -> SPDX license file (TOML or JSON)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="detection worker processes (default: the number of cores)")
+    p.add_argument("--jobdir", type=Path, metavar="DIR",
+                   help="keep the crawl state here; run again with the same DIR to resume "
+                   "after Ctrl-C or SIGTERM")
+    p.add_argument("--contact-url", metavar="URL",
+                   help="contact URL shown in the user agent")
+    p.add_argument("--crawl-id", metavar="ID",
+                   help="crawl identifier stored in every row (default: generated, kept "
+                   "across resumes of one --jobdir)")
+    p.add_argument("-s", "--set", dest="settings", action="append", default=[],
+                   metavar="NAME=VALUE", help="any Scrapy or LICRAWL_* setting (repeatable)")
+    p.set_defaults(func=run)
+
+
+def _fail(message: str) -> int:
+    print(f"licrawl crawl: {message}", file=sys.stderr)
+    return 2
+
+
+def read_seeds(args: argparse.Namespace) -> list[str]:
+    """Seeds from the arguments, then from ``--seeds FILE`` (blank lines and ``#`` skipped)."""
+    seeds = [s for s in args.seeds if s.strip()]
+    if args.seeds_file is not None:
+        for line in args.seeds_file.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                seeds.append(line)
+    return seeds
+
+
+def parse_settings(pairs: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` strings as a dict; ``ValueError`` for a pair without ``=``."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"bad setting {pair!r}, expected NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+def job_crawl_id(jobdir: Path | None, requested: str | None) -> str:
+    """The crawl id: ``requested``, the one stored in ``jobdir``, or a new one (stored)."""
+    state_file = jobdir / JOB_STATE_FILE if jobdir is not None else None
+    if requested is None and state_file is not None and state_file.is_file():
+        return str(json.loads(state_file.read_text(encoding="utf-8"))["crawl_id"])
+    crawl_id = requested or f"crawl-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    if state_file is not None:
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+        state_file.write_text(json.dumps({"crawl_id": crawl_id}), encoding="utf-8")
+    return crawl_id
+
+
+def crawl_settings(
+    args: argparse.Namespace, crawl_id: str, user_settings: dict[str, str]
+) -> dict[str, Any]:
+    """The setting overrides of this run: options first, then the ``-s`` pairs."""
+    overrides: dict[str, Any] = {
+        "LICRAWL_OUT_DIR": str(args.out),
+        "LICRAWL_CRAWL_ID": crawl_id,
+    }
+    if args.workers is not None:
+        overrides["LICRAWL_WORKERS"] = args.workers
+    if args.site_policy is not None:
+        overrides["LICRAWL_SITE_POLICY"] = str(args.site_policy)
+    if args.jobdir is not None:
+        overrides["JOBDIR"] = str(args.jobdir)
+    if args.depth is not None:
+        overrides["DEPTH_LIMIT"] = args.depth
+    if args.contact_url:
+        overrides["LICRAWL_CONTACT_URL"] = args.contact_url
+    overrides.update(user_settings)
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the crawl; print progress while it runs and a summary at the end."""
+    try:
+        seeds = read_seeds(args)
+        user_settings = parse_settings(args.settings)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return _fail(str(exc))
+    if not seeds:
+        return _fail("no seeds: give SEED arguments or --seeds FILE")
+    if args.max_pages < 0 or (args.depth is not None and args.depth < 0):
+        return _fail("--max-pages and --depth must be >= 0")
+    if args.workers is not None and args.workers < 1:
+        return _fail("--workers must be >= 1")
+    if args.site_policy is not None:
+        try:
+            SitePolicy.load(args.site_policy)
+        except ValueError as exc:
+            return _fail(f"--site-policy: {exc}")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        crawl_id = job_crawl_id(args.jobdir, args.crawl_id)
+    except OSError as exc:
+        return _fail(f"cannot write {exc.filename}: {exc.strerror}")
+    return run_crawl(
+        seeds, spider=args.spider, settings=crawl_settings(args, crawl_id, user_settings),
+        max_pages=args.max_pages, allow_hosts=args.allow_host,
+    )
+
+
+def run_crawl(
+    seeds: list[str],
+    *,
+    spider: str,
+    settings: dict[str, Any],
+    max_pages: int = 0,
+    allow_hosts: list[str] | None = None,
+) -> int:
+    """Run one crawl in this process (it owns the reactor) and print its summary.
+
+    Returns 0 when the crawl ran, 1 when it could not start.
+    """
+    # Imported here, not at module level: `licrawl --help` must not load Scrapy.
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    from crawler.fetch.pipeline import CrawlPipeline
+    from crawler.fetch.settings import build_settings
+    from crawler.spiders.site import SiteSpider
+    from crawler.spiders.sitemap import SitemapSpider
+    from crawler.spiders.urls import UrlsSpider
+
+    spider_cls = {"site": SiteSpider, "sitemap": SitemapSpider, "urls": UrlsSpider}[spider]
+    process = AsyncCrawlerProcess(build_settings(settings))
+    crawler = process.create_crawler(spider_cls)
+    started = time.monotonic()
+    process.crawl(crawler, seeds=seeds, max_pages=max_pages, allow_hosts=allow_hosts or [])
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    pipeline = crawler.get_item_pipeline(CrawlPipeline) if crawler.engine else None
+    if pipeline is None or "finish_reason" not in stats:
+        print("licrawl crawl: the crawl could not start (see the log above)", file=sys.stderr)
+        return 1
+    summary = pipeline.summary
+    summary.records = int(stats.get("response_received_count", 0))
+    summary.site_files = int(stats.get("licrawl/site_files", 0))
+    summary.seconds = time.monotonic() - started
+    print(summary.format())
+    reason = stats["finish_reason"]
+    if reason != "finished":
+        hint = " (run again with the same --jobdir to resume)" if settings.get("JOBDIR") else ""
+        print(f"stopped: {reason}{hint}")
+    return 0

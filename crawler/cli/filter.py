@@ -1,0 +1,80 @@
+"""``licrawl filter``: write the subset of shards a policy allows, with attribution and a report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from crawler.stages.filter.policy import DEFAULT_POLICY, PolicyError, load_policy, preset_names
+from crawler.stages.filter.report import format_table
+from crawler.stages.filter.stage import (
+    DEFAULT_BATCH_ROWS,
+    SUBSETS,
+    FilterError,
+    Rules,
+    filter_shards,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``filter`` subcommand."""
+    parser = subparsers.add_parser(
+        "filter",
+        help="subset shards by license policy, with SPDX, attribution manifest and report",
+        description="Read record shards and write the subset a policy allows (same schema, "
+        "an SPDX document per shard), an attribution manifest (attribution.parquet, "
+        "ATTRIBUTION.txt) and report.json with every exclusion counted by reason.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="IN",
+                        help="shard files, folders (searched for *.parquet) or glob patterns")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="output folder (must not exist or be empty, see --overwrite)")
+    parser.add_argument("--subset", choices=SUBSETS, default="licensed-only",
+                        help="licensed-only: what the policy allows (default); attributed: "
+                        "documents that can be credited (author or copyright holder, source "
+                        "URL, license status), judged by a policy too when --policy is given")
+    parser.add_argument("--policy", metavar="NAME|FILE",
+                        help=f"preset ({', '.join(preset_names())}) or policy file (.toml); "
+                        f"default for licensed-only: {DEFAULT_POLICY}")
+    parser.add_argument("--min-confidence", type=float, metavar="X",
+                        help="minimum license_confidence (overrides the policy's)")
+    parser.add_argument("--allow-optout", action="store_true",
+                        help="keep rows with a TDMRep reservation or AI opt-out signal")
+    parser.add_argument("--allow-conflict", action="store_true",
+                        help="keep rows whose license signals conflict")
+    parser.add_argument("--excluded", metavar="DIR",
+                        help="also write the excluded rows here, with a filter_reason column")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing output folders (only once the new ones are done)")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="worker processes (default: one per CPU, at most one per file)")
+    parser.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, metavar="N",
+                        help=f"rows read at a time per worker (default {DEFAULT_BATCH_ROWS})")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the filter; prints the summary table on stdout, progress on stderr."""
+    try:
+        if args.jobs is not None and args.jobs < 1:
+            raise FilterError("--jobs must be at least 1")
+        if args.batch_rows < 1:
+            raise FilterError("--batch-rows must be at least 1")
+        policy = (load_policy(args.policy)
+                  if args.policy is not None or args.subset == "licensed-only" else None)
+        rules = Rules.build(args.subset, policy, min_confidence=args.min_confidence,
+                            allow_optout=args.allow_optout, allow_conflict=args.allow_conflict)
+        report = filter_shards(
+            args.inputs, args.out, rules, excluded_dir=args.excluded, overwrite=args.overwrite,
+            jobs=args.jobs, batch_rows=args.batch_rows,
+            progress=None if args.quiet else _stderr)
+    except (FilterError, PolicyError) as exc:
+        print(f"licrawl filter: error: {exc}", file=sys.stderr)
+        return 2
+    print(format_table(report))
+    return 0
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

@@ -1,1 +1,0 @@
-"""One module per ``licrawl`` subcommand, each with ``register(subparsers)``."""

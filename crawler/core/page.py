@@ -1,0 +1,52 @@
+"""The fetched page every stage shares, and the reference to the WARC record that keeps it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+__all__ = ["DEFAULT_MAX_BODY", "FetchedPage", "WarcRef"]
+
+# The largest body a page may have to be a document (larger ones are error records).
+DEFAULT_MAX_BODY = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class WarcRef:
+    """Where a record is kept: ``file`` relative to the writer's root, and its record id."""
+
+    file: str
+    record_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """One HTTP response as fetched: what the crawl hands on and what a WARC gives back.
+
+    ``body`` is the decoded payload; ``headers`` the response headers as sent;
+    ``fetched_at`` is timezone-aware UTC; ``warc_file`` / ``warc_record_id`` say where the
+    raw response is kept (``None`` when it is not kept in a WARC).
+    """
+
+    url: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    fetched_at: datetime
+    warc_file: str | None = None
+    warc_record_id: str | None = None
+    ip: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or ``None``."""
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    @property
+    def host(self) -> str:
+        """Host of ``url``, lower-case (empty for a URL without one)."""
+        return (urlsplit(self.url).hostname or "").lower()

@@ -1,1 +1,0 @@
-"""The Scrapy side of ``licrawl crawl``: site registry, pipeline, progress, failures."""

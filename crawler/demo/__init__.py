@@ -1,0 +1,1 @@
+"""The bundled demo site and the small local HTTP server that serves it."""

@@ -1,0 +1,254 @@
+"""Decoding, parsing, main-text extraction (trafilatura) and structured data (extruct).
+
+Nothing here judges licenses: this module turns the bytes of one response into the parsed
+pieces the signal readers look at. The HTML is parsed once with lxml; trafilatura and
+extruct both work on that tree (trafilatura copies it before cleaning).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import extruct
+import extruct.utils
+import lxml.etree
+import lxml.html
+import trafilatura
+from htmldate import find_date
+from trafilatura import metadata as trafilatura_metadata
+from trafilatura.utils import repair_faulty_html
+
+# Response headers: a mapping or ``(name, value)`` pairs, str or bytes, a mapping's value
+# possibly a list (Scrapy's ``Headers``).
+Headers = Mapping[Any, Any] | Sequence[tuple[Any, Any]]
+
+# Magic numbers of formats that are sometimes served as text/html.
+_BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "PDF document"),
+    (b"\x89PNG", "PNG image"),
+    (b"GIF8", "GIF image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"RIFF", "RIFF media"),
+    (b"\x00\x00\x01\x00", "icon"),
+    (b"OggS", "Ogg media"),
+    (b"ID3", "MP3 audio"),
+    (b"wOFF", "web font"),
+    (b"wOF2", "web font"),
+)
+# Control bytes never seen in text: more than a tenth of them marks binary data.
+_TEXT_BYTES = bytes([*range(0x20, 0x100), 0x09, 0x0A, 0x0C, 0x0D, 0x1B])
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-:.]+)""", re.I)
+# trafilatura's parser settings, except that comments are kept: old Creative Commons RDF
+# and some notices live in HTML comments. They are stripped before trafilatura runs.
+_PARSER = lxml.html.HTMLParser(
+    collect_ids=False,
+    default_doctype=False,
+    remove_comments=False,
+    remove_pis=True,
+    encoding="utf-8",
+)
+_JSONLD_XPATH = lxml.etree.XPath('//script[@type="application/ld+json"]')
+_MICRODATA_XPATH = lxml.etree.XPath("boolean(//*[@itemscope])")
+# RDFa is only worth pyRdfa's cost when it carries license or attribution terms.
+_RDFA_XPATH = lxml.etree.XPath(
+    "boolean(//*[@property[contains(., 'license') or contains(., 'attribution')]"
+    " or @rel[contains(., 'cc:license') or contains(., 'dct:license')]])"
+)
+
+
+class InspectError(ValueError):
+    """The input is not a page that can be inspected (empty, binary, unparseable)."""
+
+
+@dataclass(slots=True)
+class ParsedPage:
+    """One page, decoded and parsed once, with everything the signal readers need."""
+
+    html: str
+    tree: lxml.html.HtmlElement
+    url: str | None
+    structured: dict[str, list[Any]]
+
+
+@dataclass(slots=True)
+class MainContent:
+    """What trafilatura says about the page: main text and basic metadata."""
+
+    text: str
+    title: str | None
+    author: str | None
+    date: str | None
+
+
+def header_value(headers: Headers | None, name: str) -> list[str]:
+    """Every value of the response header ``name`` (case-insensitive), in order.
+
+    Names and values may be str or bytes, and a mapping's value may be a list of values
+    (Scrapy's ``Headers``: ``{b"Link": [b"<...>; rel=license"]}``).
+    """
+    if not headers:
+        return []
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    wanted = name.lower()
+    values: list[str] = []
+    for key, value in items:
+        if _header_text(key).strip().lower() != wanted:
+            continue
+        for one in value if isinstance(value, list | tuple) else [value]:
+            values.append(_header_text(one))
+    return values
+
+
+def _header_text(value: object) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def _charset_from_headers(headers: Headers | None) -> str | None:
+    for value in header_value(headers, "content-type"):
+        m = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", value, re.I)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _known_codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def decode_html(html: bytes | str, headers: Headers | None = None) -> str:
+    """Decode the body of a response to text.
+
+    UTF-8 is tried first (valid UTF-8 is almost never anything else), then the charset
+    declared in the ``Content-Type`` header, then a ``<meta charset>``, then detection.
+    Raises :class:`InspectError` for empty or binary input.
+    """
+    if isinstance(html, str):
+        text = html
+    else:
+        data = bytes(html)
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            data = data.decode("utf-16", "replace").encode("utf-8")
+        if not data.strip():
+            raise InspectError("empty document")
+        for magic, kind in _BINARY_MAGIC:
+            if data.startswith(magic):
+                raise InspectError(f"not HTML: looks like a {kind}")
+        head = data[:4096]
+        if head.count(b"\x00") or len(head.translate(None, _TEXT_BYTES)) > len(head) // 10:
+            raise InspectError("not HTML: binary content (NUL or control bytes)")
+        text = _decode_bytes(data, headers)
+    if not text.strip():
+        raise InspectError("empty document")
+    return text
+
+
+def _decode_bytes(data: bytes, headers: Headers | None) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    meta = _META_CHARSET.search(data[:8192])
+    candidates = [
+        _charset_from_headers(headers),
+        meta.group(1).decode("ascii", "ignore") if meta else None,
+    ]
+    for name in candidates:
+        codec = _known_codec(name)
+        if codec and codec not in ("utf-8", "utf-8-sig"):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+    return trafilatura.utils.decode_file(data)
+
+
+def parse_page(
+    html: bytes | str, url: str | None = None, headers: Headers | None = None
+) -> ParsedPage:
+    """Decode and parse one page; structured data (JSON-LD, microdata, RDFa) included."""
+    text = decode_html(html, headers)
+    repaired = repair_faulty_html(text, text[:50].lower())
+    try:
+        tree = lxml.html.fromstring(repaired.encode("utf-8", "surrogatepass"), parser=_PARSER)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise InspectError(f"not HTML: the markup could not be parsed ({exc})") from exc
+    if tree is None or not isinstance(tree, lxml.html.HtmlElement) or len(tree) < 1:
+        raise InspectError("not HTML: the markup could not be parsed")
+    structured = structured_data(tree, url, repaired)
+    return ParsedPage(html=text, tree=tree, url=url, structured=structured)
+
+
+def structured_data(
+    tree: lxml.html.HtmlElement, url: str | None, html: str
+) -> dict[str, list[Any]]:
+    """JSON-LD, microdata and RDFa items of the page, via extruct.
+
+    Microdata and RDFa extraction only run when the page carries their attributes: on most
+    pages they find nothing, and RDFa extraction is the most expensive step of all (it
+    needs extruct's own XML-DOM parse of the page).
+    """
+    found: dict[str, list[Any]] = {"json-ld": [], "microdata": [], "rdfa": []}
+    jsonld = extruct.JsonLdExtractor()
+    for script in _JSONLD_XPATH(tree):
+        try:
+            found["json-ld"].extend(jsonld.extract_items(script))
+        except Exception:  # one broken script (bad JSON) must not hide the others
+            continue
+    if _MICRODATA_XPATH(tree):
+        try:
+            found["microdata"] = extruct.MicrodataExtractor().extract_items(tree, url)
+        except Exception:  # broken itemref loops and the like: no microdata rather than no page
+            found["microdata"] = []
+    if _RDFA_XPATH(tree):
+        try:
+            dom = extruct.utils.parse_xmldom_html(html.encode("utf-8", "surrogatepass"), "utf-8")
+            found["rdfa"] = extruct.RDFaExtractor().extract_items(dom, base_url=url or "")
+        except Exception:  # pyRdfa fails on some malformed prefixes
+            found["rdfa"] = []
+    return found
+
+
+def main_content(page: ParsedPage) -> MainContent:
+    """Main text (comments excluded), title, author and date of the page, from trafilatura.
+
+    Only the metadata licrawl uses is computed: title, date (htmldate, as trafilatura
+    does) and the author that ``<meta>`` tags and JSON-LD name. trafilatura's own byline
+    search, categories, tags, site name and license are skipped: the byline search alone
+    costs more than all of licrawl's detection, and :mod:`crawler.detect.signals.authors` reads
+    bylines itself.
+
+    HTML comments are stripped from ``page.tree`` first (trafilatura's own parser drops
+    them); call this after the signal readers are done with the tree.
+    """
+    lxml.etree.strip_tags(page.tree, lxml.etree.Comment)
+    doc = trafilatura.bare_extraction(
+        page.tree,
+        url=page.url,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+    )
+    meta = trafilatura_metadata.examine_meta(page.tree)
+    # trafilatura's JSON-LD reader has bugs on odd data; the meta tags then stand.
+    with contextlib.suppress(Exception):
+        meta = trafilatura_metadata.extract_meta_json(page.tree, meta)
+    date_params = trafilatura_metadata.set_date_params(True)
+    date_params["url"] = page.url or meta.url
+    return MainContent(
+        text=((doc.text if doc is not None else "") or "").strip(),
+        title=meta.title or trafilatura_metadata.extract_title(page.tree) or None,
+        author=meta.author if meta.author and " " in meta.author.strip() else None,
+        date=find_date(page.tree, **date_params) or None,
+    )

@@ -1,0 +1,1 @@
+"""Evidence readers, one module per signal family: each returns evidence and decides nothing."""

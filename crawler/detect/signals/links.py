@@ -1,0 +1,256 @@
+"""License links: the HTTP ``Link`` header, ``rel="license"``, ccREL attributes, plain
+links inside grant sentences, and badge images.
+
+A ``rel`` or ``property`` counts when one of its space-separated words is ``license`` or
+ends in ``:license`` / ``.license`` (``rel="license noopener"``, ``cc:license``,
+``DCTERMS.license``). ccREL ``about=`` on the element or an ancestor that points at
+something other than the page (an image, a video) scopes the license to that object. A
+plain link to a license (no ``rel``) is only a grant inside a sentence that grants, or
+when it wraps a license badge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import urldefrag, urljoin
+
+import lxml.etree
+import lxml.html
+
+from crawler.core.evidence import Evidence
+from crawler.detect import lexicon
+from crawler.detect.extract import Headers, header_value
+from crawler.detect.pagetext import PageText
+from crawler.detect.regions import CAPTION, FOOTER, HEAD, MAIN, SCOPED_OUT, SIDEBAR, RegionMap
+from crawler.detect.scoring import weigh
+from crawler.detect.signals.text import grant_where, is_content_image, software_without_subject
+from crawler.licenses import names_license_host, spdx_from_name, spdx_from_url
+
+_LINK_HEADER = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
+_REL_PARAM = re.compile(r"""rel\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s;,]+))""", re.I)
+_LINKS_XPATH = lxml.etree.XPath(
+    "//a[@href] | //link[@href] | //area[@href] | //*[@property and (@resource or @href or "
+    "@content)] | //*[@rel and @resource]"
+)
+_BADGES_XPATH = lxml.etree.XPath("//img[@src]")
+_DUAL_CUE = re.compile(
+    r"\b(?:or|oder|ou|o|oppure|of|in addition|additionally|alternatively|dual[- ]licen[cs]ed|"
+    r"either|at your option|au choix|wahlweise|zusätzlich|en outre|además|inoltre)\b",
+    re.I,
+)
+_LICENSE_WORD = re.compile(r"\b(?:licen[cs]e|lizenz|licencia|licenza|licença|licentie)\b", re.I)
+_MEDIA_TAGS = frozenset({"img", "picture", "video", "audio", "figure", "iframe", "object"})
+
+
+def is_license_word(value: str | None) -> bool:
+    """Whether a ``rel``/``property`` value has a word meaning "license"."""
+    if not value:
+        return False
+    for word in value.lower().split():
+        if word == "license" or word.endswith((":license", ".license", "#license", "/license")):
+            return True
+    return False
+
+
+def http_link_evidence(headers: Headers | None, url: str | None) -> list[Evidence]:
+    """``Link: <...>; rel="license"`` response headers."""
+    evidence = []
+    for value in header_value(headers, "link"):
+        for m in _LINK_HEADER.finditer(value):
+            rel = _REL_PARAM.search(m.group(2) or "")
+            if not rel or not is_license_word(next(g for g in rel.groups() if g is not None)):
+                continue
+            target = urljoin(url or "", m.group(1).strip())
+            spdx = spdx_from_url(target) or "NOASSERTION"
+            where = "header" if spdx != "NOASSERTION" else "header:unrecognised"
+            evidence.append(Evidence("http-link", target, spdx, where, weigh("http-link", where)))
+    return evidence
+
+
+def _same_document(target: str, page_url: str | None) -> bool:
+    if target in ("", "#"):
+        return True
+    if not page_url:
+        return target.startswith("#")
+    return urldefrag(target)[0] == urldefrag(page_url)[0]
+
+
+def _about_elsewhere(el: lxml.etree._Element, page_url: str | None) -> bool:
+    """ccREL: an ``about``/``src`` subject on the element or an ancestor that is not the page."""
+    node: lxml.etree._Element | None = el
+    while node is not None:
+        if isinstance(node.tag, str):
+            about = node.get("about")
+            if about is not None:
+                return not _same_document(urljoin(page_url or "", about.strip()), page_url)
+        node = node.getparent()
+    return False
+
+
+class LinkScanner:
+    """Finds license links and badges in one parsed page."""
+
+    def __init__(
+        self, tree: lxml.html.HtmlElement, url: str | None, ptext: PageText, regions: RegionMap
+    ) -> None:
+        self.tree = tree
+        self.url = url
+        self.ptext = ptext
+        self.regions = regions
+        self._offsets: dict[lxml.etree._Element, int] | None = None
+        # The text line (block) of each judged link, for dual-grant detection.
+        self._lines: dict[Evidence, tuple[int, int]] = {}
+
+    def evidence(self) -> list[Evidence]:
+        """Every license link and badge on the page, plus dual grants (``A OR B``)."""
+        links = list(self._links())
+        return links + self._dual_grants(links) + list(self._badges())
+
+    def _dual_grants(self, links: list[Evidence]) -> list[Evidence]:
+        """Two ``rel=license`` grants of different licenses in one block that offers both
+        ("..., or ...", "In addition, ... available under ...") form one ``A OR B`` grant."""
+        by_line: dict[tuple[int, int], list[Evidence]] = {}
+        for ev in links:
+            if ev.kind == "rel-license" and ev.weight > 0 and ev in self._lines:
+                by_line.setdefault(self._lines[ev], []).append(ev)
+        dual = []
+        for (lo, hi), group in by_line.items():
+            ids = sorted({ev.spdx for ev in group})
+            if len(ids) < 2 or not _DUAL_CUE.search(self.ptext.text[lo:hi]):
+                continue
+            best = max(group, key=lambda ev: ev.weight)
+            dual.append(
+                Evidence(
+                    "rel-license",
+                    " | ".join(ev.value for ev in group),
+                    " OR ".join(ids),
+                    best.where,
+                    best.weight,
+                )
+            )
+        return dual
+
+    def _offset(self, el: lxml.etree._Element) -> int | None:
+        """Offset in the page text of the element's text (or of its nearest ancestor's)."""
+        if self._offsets is None:
+            self._offsets = {}
+            for start, owner in zip(self.ptext.starts, self.ptext.owners, strict=True):
+                self._offsets.setdefault(owner, start)
+        node: lxml.etree._Element | None = el
+        while node is not None:
+            for candidate in node.iter():
+                if candidate in self._offsets:
+                    return self._offsets[candidate]
+            node = node.getparent()
+        return None
+
+    def _links(self) -> Iterator[Evidence]:
+        page_on_license_host = names_license_host(self.url or "")
+        for el in _LINKS_XPATH(self.tree):
+            raw = (el.get("href") or el.get("resource") or el.get("content") or "").strip()
+            rel_words = is_license_word(el.get("rel"))
+            prop_words = is_license_word(el.get("property"))
+            spdx = None
+            if raw and (rel_words or prop_words or page_on_license_host or names_license_host(raw)):
+                spdx = spdx_from_url(urljoin(self.url or "", raw))
+            if spdx is None:
+                if rel_words or prop_words:
+                    kind = "rel-license" if rel_words else "rdfa"
+                    region = self.regions.region(el)
+                    yield Evidence(kind, raw, "NOASSERTION", f"{region}:unrecognised", 0.0)
+                continue
+            kind = "rel-license" if rel_words else "rdfa" if prop_words else "link"
+            yield self._judge(el, kind, raw, spdx)
+
+    def _judge(self, el: lxml.etree._Element, kind: str, raw: str, spdx: str) -> Evidence:
+        region = self.regions.region(el)
+        if region not in SCOPED_OUT and _about_elsewhere(el, self.url):
+            region = "media"
+        if region in SCOPED_OUT or region == "media" or region == HEAD:
+            return Evidence(kind, raw, spdx, region, weigh(kind, region))
+        offset = self._offset(el)
+        if offset is None:
+            return Evidence(kind, raw, spdx, region, weigh(kind, region))
+        anchor = " ".join(el.itertext()).strip()
+        end = offset + len(anchor)
+        lo, hi = self.ptext.sentence(offset, max(end, offset))
+        before = self.ptext.text[lo:offset]
+        after = self.ptext.text[end:hi]
+        sentence = self.ptext.text[lo:hi].strip()
+        line = self.ptext.block(offset, max(end, offset))
+        scope = lexicon.scope_words_before(before) or lexicon.scope_after(after)
+        if kind == "link":
+            badge = any(isinstance(c.tag, str) and c.tag == "img" for c in el.iter())
+            if badge and not scope and region not in SCOPED_OUT:
+                where = region
+            else:
+                where = grant_where(
+                    region,
+                    before,
+                    sentence,
+                    after,
+                    scope,
+                    self.ptext.text[line[0] : offset],
+                    spdx,
+                    self.regions.in_article_footer(el),
+                )
+                if (
+                    where.endswith(":mention")
+                    and region in (FOOTER, SIDEBAR)
+                    and _names_a_license(anchor)
+                ):
+                    where = region
+        elif scope:
+            where = f"{region}:{scope.replace(' ', '-')}-only"
+        elif region != MAIN and software_without_subject(spdx, before):
+            where = f"{region}:software-only"
+        elif region not in (FOOTER, SIDEBAR) and _next_to_media(el):
+            where = CAPTION
+        else:
+            where = region
+        ev = Evidence(kind, raw, spdx, where, weigh(kind, where))
+        self._lines[ev] = line
+        return ev
+
+    def _badges(self) -> Iterator[Evidence]:
+        for img in _BADGES_XPATH(self.tree):
+            src = img.get("src", "").strip()
+            if not names_license_host(src):
+                continue
+            spdx = spdx_from_url(urljoin(self.url or "", src))
+            if spdx is None:
+                continue
+            region = self.regions.region(img)
+            inside_link = any(
+                isinstance(a.tag, str)
+                and a.tag == "a"
+                and spdx_from_url(urljoin(self.url or "", a.get("href", "").strip()) or "")
+                for a in img.iterancestors("a")
+            )
+            if region not in SCOPED_OUT and _about_elsewhere(img, self.url):
+                region = "media"
+            elif region == MAIN and not inside_link:
+                region = "main:illustration"
+            yield Evidence("badge", src, spdx, region, weigh("badge", region))
+
+
+def _names_a_license(anchor: str) -> bool:
+    """A link whose own text names a license: "CC BY-SA 4.0", "permissive document license"."""
+    if not anchor or len(anchor) > 120:
+        return False
+    return spdx_from_name(anchor) is not None or bool(_LICENSE_WORD.search(anchor))
+
+
+def _next_to_media(el: lxml.etree._Element) -> bool:
+    """A license link right after an image, in a short wrapper, credits that image."""
+    parent = el.getparent()
+    if parent is None or len(" ".join(parent.itertext())) > 200:
+        return False
+    for sibling in parent:
+        if sibling is el or not isinstance(sibling.tag, str):
+            continue
+        images = [sibling] if sibling.tag in _MEDIA_TAGS else list(sibling.iter(*_MEDIA_TAGS))
+        if any(is_content_image(img) and not spdx_from_url(img.get("src", "")) for img in images):
+            return True
+    return False

@@ -1,0 +1,109 @@
+"""License and rights evidence from ``<meta>`` elements in the page head.
+
+Read: ``license``, ``og:license``, ``DCTERMS.license``/``dc.license`` (license grants),
+``DC.rights``/``dc.rights``/``dcterms.rights``/``rights``/``copyright`` (rights
+statements: a license name or URL is a grant, "All rights reserved" or a bare holder name
+is a rights reservation). Names are matched case-insensitively on ``name``, ``property``
+and ``itemprop``; the value is ``content`` or, as some sites write it, ``value``.
+"""
+
+from __future__ import annotations
+
+import lxml.etree
+import lxml.html
+
+from crawler.core.evidence import Evidence
+from crawler.detect import lexicon
+from crawler.detect.scoring import weigh
+from crawler.licenses import find_license_mentions, spdx_from_name, spdx_from_url
+from crawler.licenses.ids import ALL_RIGHTS_RESERVED
+
+LICENSE_NAMES = frozenset(
+    {
+        "license",
+        "og:license",
+        "dcterms.license",
+        "dc.license",
+        "dcterms:license",
+        "dc:license",
+        "cc:license",
+        "licence",
+    }
+)
+RIGHTS_NAMES = frozenset(
+    {
+        "dc.rights",
+        "dcterms.rights",
+        "dc:rights",
+        "dcterms:rights",
+        "rights",
+        "copyright",
+        "dc.rights.license",
+        "prism.copyright",
+        "citation_copyright",
+        "og:rights",
+    }
+)
+_META_XPATH = lxml.etree.XPath("//meta[@name or @property or @itemprop]")
+
+
+def _name(el: lxml.etree._Element) -> str:
+    return (el.get("name") or el.get("property") or el.get("itemprop") or "").strip().lower()
+
+
+def meta_value(el: lxml.etree._Element) -> str:
+    """The value of a ``<meta>``: ``content``, or ``value`` where sites write that instead."""
+    return (el.get("content") or el.get("value") or "").strip()
+
+
+def _grant(value: str) -> str | None:
+    if value.lower().startswith(("http:", "https:", "//")):
+        return spdx_from_url(value)
+    named = spdx_from_name(value)
+    if named:
+        return named
+    mentions = find_license_mentions(value)
+    return mentions[0].spdx if len(mentions) == 1 else None
+
+
+def meta_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
+    """Evidence from every license or rights ``<meta>`` of the page."""
+    evidence = []
+    for el in _META_XPATH(tree):
+        name = _name(el)
+        if name not in LICENSE_NAMES and name not in RIGHTS_NAMES:
+            continue
+        value = meta_value(el)
+        if not value:
+            continue
+        shown = f"{name}={value}"[:300]
+        spdx = _grant(value)
+        if spdx == ALL_RIGHTS_RESERVED:
+            # "All rights reserved" read as a name is a reservation, not a grant.
+            spdx = None
+        if spdx:
+            evidence.append(Evidence("meta", shown, spdx, "head", weigh("meta", "head")))
+        elif lexicon.RESERVED.search(value) and not lexicon.SOME_RIGHTS.search(value):
+            evidence.append(
+                Evidence(
+                    "rights-statement",
+                    shown,
+                    ALL_RIGHTS_RESERVED,
+                    "head",
+                    weigh("rights-statement", "head"),
+                )
+            )
+        elif name in LICENSE_NAMES:
+            evidence.append(Evidence("meta", shown, "NOASSERTION", "head:unrecognised", 0.0))
+        elif not lexicon.SOME_RIGHTS.search(value):
+            # A holder name or "(c) 2012 Publisher": a copyright notice, not a grant.
+            evidence.append(
+                Evidence(
+                    "copyright-notice",
+                    shown,
+                    ALL_RIGHTS_RESERVED,
+                    "head",
+                    weigh("copyright-notice", "head") * 0.6,
+                )
+            )
+    return evidence

@@ -1,0 +1,196 @@
+"""The crawl's item pipeline: pages to the worker pool, results to shards and error files.
+
+The reactor only submits. Every response (:class:`~crawler.core.page.FetchedPage`, any
+status: the pool classifies it) goes to a :class:`~crawler.stages.process.PageProcessor` with
+its host's :class:`~crawler.site.context.SiteContext`; each finished future is queued for a
+writer thread that writes rows to a :class:`~crawler.store.shards.ShardWriter` (``DIR/data/``)
+and error records to an :class:`~crawler.core.errors.ErrorWriter` (``DIR/errors/``). At most
+``LICRAWL_MAX_PENDING`` pages are between submission and written result: when full,
+``process_item`` waits, Scrapy's scraper slot fills and the engine stops scheduling
+downloads (back-pressure; ``CONCURRENT_ITEMS`` and ``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` in
+:mod:`crawler.fetch.settings` keep that backlog small). On close
+(normal end, Ctrl-C or SIGTERM) every submitted page is written before the shard is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+
+from crawler.core.errors import ErrorRecord, ErrorWriter
+from crawler.core.page import FetchedPage
+from crawler.fetch.failures import dropped_reason, host_allowed, redirect_record
+from crawler.fetch.sites import origin_of, registry_for
+from crawler.site.user_policy import SitePolicy
+from crawler.stages.process import PageProcessor, ProcessSummary
+from crawler.store.shards import ShardWriter
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Submitted:
+    """A page in the pool: what an error record needs if the worker fails."""
+
+    url: str
+    status: int
+    fetched_at: datetime
+    warc_file: str | None
+    warc_record_id: str | None
+    future: Future[Any]
+
+
+_STOP = object()
+
+
+class CrawlPipeline:
+    """Scrapy item pipeline for :class:`FetchedPage` and :class:`ErrorRecord` items."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.out_dir = Path(settings["LICRAWL_OUT_DIR"])
+        self.crawl_id = str(settings["LICRAWL_CRAWL_ID"])
+        self.workers = settings.getint("LICRAWL_WORKERS") or os.cpu_count() or 1
+        self.max_pending = settings.getint("LICRAWL_MAX_PENDING") or 4 * self.workers
+        self.page_timeout = settings.getfloat("LICRAWL_PAGE_TIMEOUT")
+        policy_path = settings.get("LICRAWL_SITE_POLICY")
+        self.site_policy = SitePolicy.load(policy_path) if policy_path else None
+        self.registry = registry_for(crawler)
+        self.summary = ProcessSummary(crawl_id=self.crawl_id)
+        self.in_flight = 0
+        self._waiters: list[asyncio.Future[None]] = []
+        self._results: queue.Queue[Any] = queue.Queue()
+        crawler.signals.connect(self._request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(self._request_scheduled, signal=signals.request_scheduled)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlPipeline:
+        """Build from the crawler's settings."""
+        return cls(crawler)
+
+    async def open_spider(self) -> None:
+        """Start the worker pool, the writers and the writer thread."""
+        self._loop = asyncio.get_running_loop()
+        self.processor = PageProcessor(
+            self.workers, timeout=self.page_timeout, site_policy=self.site_policy,
+            crawl_id=self.crawl_id, max_pending=self.max_pending,
+        )
+        self.shards = ShardWriter(
+            self.out_dir / "data", extra_metadata={"crawl_id": self.crawl_id},
+            max_rows=self.crawler.settings.getint("LICRAWL_SHARD_MAX_ROWS"),
+            row_group_bytes=self.crawler.settings.getint("LICRAWL_ROW_GROUP_BYTES"),
+        )
+        self.errors = ErrorWriter(self.out_dir / "errors")
+        self._thread = threading.Thread(target=self._write_loop, name="licrawl-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    async def process_item(self, item: Any) -> Any:
+        """Submit a page to the pool (waiting while it is full), queue an error record."""
+        if isinstance(item, ErrorRecord):
+            self._results.put(item)
+        elif isinstance(item, FetchedPage):
+            await self._submit(item)
+        return item
+
+    def _request_dropped(self, request: Request) -> None:
+        """A redirect target the scheduler dropped as already seen is an error record."""
+        record = redirect_record(request, dropped_reason(request), self.crawl_id)
+        if record is not None:
+            self._results.put(record)
+
+    def _request_scheduled(self, request: Request) -> None:
+        """A redirect leaving the spider's allowed hosts (Scrapy drops it) is an error."""
+        allowed = getattr(self.crawler.spider, "allowed_domains", None)
+        if allowed and not host_allowed(request.url, allowed):
+            record = redirect_record(request, "offsite-redirect", self.crawl_id)
+            if record is not None:
+                self._results.put(record)
+
+    async def _submit(self, page: FetchedPage) -> None:
+        while self.in_flight >= self.max_pending:
+            waiter = self._loop.create_future()
+            self._waiters.append(waiter)
+            await waiter
+        self.in_flight += 1
+        site = self.registry.get(origin_of(page.url))
+        try:
+            future = self.processor.submit(page, site.context if site is not None else None)
+        except BaseException:
+            self._release()  # nothing will be written for it: never wait for it on close
+            raise
+        submitted = _Submitted(page.url, page.status, page.fetched_at, page.warc_file,
+                               page.warc_record_id, future)
+        future.add_done_callback(lambda _f: self._results.put(submitted))
+
+    def _release(self) -> None:
+        """On the reactor: one result written, let a waiting page in."""
+        self.in_flight -= 1
+        while self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                break
+
+    def _write_loop(self) -> None:
+        """Writer thread: write results in arrival order until told to stop."""
+        while True:
+            entry = self._results.get()
+            if entry is _STOP:
+                return
+            try:
+                self._write(entry)
+            except Exception:
+                logger.exception("licrawl: could not write the result for %r", entry)
+            finally:
+                if isinstance(entry, _Submitted):
+                    self._loop.call_soon_threadsafe(self._release)
+
+    def _write(self, entry: ErrorRecord | _Submitted) -> None:
+        if isinstance(entry, _Submitted):
+            try:
+                result = entry.future.result()
+            except Exception as exc:  # noqa: BLE001 - a worker failure is an error record
+                result = ErrorRecord(
+                    url=entry.url, stage="inspect", reason="worker-error",
+                    detail=f"{type(exc).__name__}: {exc}"[:500], http_status=entry.status,
+                    fetched_at=entry.fetched_at, warc_file=entry.warc_file,
+                    warc_record_id=entry.warc_record_id, crawl_id=self.crawl_id,
+                )
+        else:
+            result = entry
+        if isinstance(result, ErrorRecord):
+            self.errors.write(result)
+        else:
+            self.shards.write(result)
+        self.summary.add(result)
+
+    async def close_spider(self) -> None:
+        """Drain: wait for every submitted page to be written, then close the files."""
+        while self.in_flight > 0:
+            waiter = self._loop.create_future()
+            self._waiters.append(waiter)
+            await waiter
+        self._results.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+        await asyncio.to_thread(self._close_files)
+
+    def _close_files(self) -> None:
+        self.processor.close()
+        self.summary.shards = self.shards.close()
+        self.summary.error_file = self.errors.close()

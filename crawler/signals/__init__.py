@@ -1,1 +1,0 @@
-"""Signal readers: each family returns evidence and decides nothing."""

@@ -1,0 +1,1 @@
+"""Site-level signals: robots.txt AI rules, TDMRep, and the user's own site policy."""

@@ -1,0 +1,1 @@
+"""``licrawl filter``: license and opt-out policies, the subsets, manifest and report."""

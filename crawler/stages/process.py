@@ -1,0 +1,474 @@
+"""Run detection over fetched pages in worker processes, and over whole WARC files.
+
+:class:`PageProcessor` is the worker pool the crawl and ``licrawl process`` share. Each page
+is first classified in the calling process (status, type, size: no parsing, and nothing
+that cannot be a document is shipped to a worker); a worker then runs
+:func:`crawler.detect.inspect` and :func:`crawler.core.records.build_row`, so the HTML is
+parsed only there. Every submitted page ends as a row dict or an
+:class:`~crawler.core.errors.ErrorRecord`: a task over the time limit is killed with its
+worker (``stage="timeout"``), a worker that dies is
+replaced (``stage="inspect"``, ``reason="worker-crashed"``).
+
+The pool uses ``pebble`` with the ``forkserver`` start method (safe beside the Twisted
+reactor's threads); the fork server preloads :mod:`crawler.detect.inspect`, so a worker
+replaced after a timeout or a crash does not import the detection modules again. Programs that use
+the pool need the usual ``if __name__ == "__main__":`` guard of the start method.
+
+:func:`process_warcs` streams WARC files through the pool into shards and error records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import queue
+import secrets
+import signal
+import sys
+import threading
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pebble import ProcessExpired, ProcessPool
+from warcio.exceptions import ArchiveLoadFailed
+
+from crawler.core.errors import ErrorRecord, ErrorWriter
+from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage
+from crawler.core.records import build_row, classify_response
+from crawler.site.context import SiteContext
+from crawler.site.user_policy import SitePolicy
+from crawler.store.shards import ShardWriter
+from crawler.store.warc import check_warc, iter_responses
+
+Result = dict[str, Any] | ErrorRecord
+InspectFn = Callable[..., dict[str, Any]]
+
+ROBOTS_PATH = "/robots.txt"
+TDMREP_PATH = "/.well-known/tdmrep.json"
+TASKS_PER_WORKER = 2000  # recycle workers now and then so parser memory cannot creep
+PROGRESS_EVERY = 5.0  # seconds between progress lines
+
+
+class PoolFull(RuntimeError):
+    """``submit(..., block=False)`` found ``max_pending`` pages already in flight."""
+
+
+# -- worker side -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _WorkerState:
+    inspect: InspectFn
+    inspect_error: type[Exception]
+    site_policy: SitePolicy | None
+    crawl_id: str
+
+
+_STATE: _WorkerState | None = None
+
+
+def _init_worker(inspect_fn: InspectFn | None, site_policy: SitePolicy | None,
+                 crawl_id: str) -> None:
+    """Worker start-up: import detection once, keep the run's settings.
+
+    Ctrl-C in a terminal signals the whole process group; workers ignore SIGINT so that
+    the pages in flight finish and become rows while the crawl drains and stops.
+    """
+    global _STATE
+    from crawler.detect.inspect import InspectError, inspect
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STATE = _WorkerState(inspect_fn or inspect, InspectError, site_policy, crawl_id)
+
+
+def _error(page: FetchedPage, stage: str, reason: str, detail: str,
+           crawl_id: str | None) -> ErrorRecord:
+    return ErrorRecord(url=page.url, stage=stage, reason=reason, detail=detail,
+                       http_status=page.status, fetched_at=page.fetched_at,
+                       warc_file=page.warc_file, warc_record_id=page.warc_record_id,
+                       crawl_id=crawl_id)
+
+
+def _detect(page: FetchedPage, site: SiteContext | None) -> Result:
+    """The worker task: inspect one page and build its row (or say why not)."""
+    state = _STATE
+    assert state is not None, "worker not initialised"
+    try:
+        result = state.inspect(page.body, url=page.url, headers=page.headers,
+                               site_policy=state.site_policy, site=site)
+        if not result.get("text"):
+            return _error(page, "extract", "no-main-text", "", state.crawl_id)
+        return build_row(page, result, crawl_id=state.crawl_id)
+    except state.inspect_error as exc:
+        return _error(page, "decode", "not-a-page", str(exc), state.crawl_id)
+    except Exception as exc:  # any bug in detection costs one page, never the run
+        return _error(page, "inspect", "exception", f"{type(exc).__name__}: {exc}",
+                      state.crawl_id)
+
+
+# -- parent side -------------------------------------------------------------------------
+class PageProcessor:
+    """A bounded pool of detection workers: ``submit`` pages, get rows or error records.
+
+    ``workers`` processes; ``timeout`` seconds per page; ``site_policy`` and ``crawl_id``
+    are sent to each worker once. At most ``max_pending`` pages (default ``4 * workers``)
+    are in flight: ``submit`` waits for a free slot (or raises :class:`PoolFull` when
+    ``block=False``), which is the producer's back-pressure. ``inspect_fn`` replaces
+    :func:`crawler.detect.inspect` (a module-level function with the same signature, e.g. for
+    tests). Futures complete on a pool thread: a Twisted caller hands results back with
+    ``reactor.callFromThread``.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = os.cpu_count(),
+        *,
+        timeout: float = 30.0,
+        site_policy: SitePolicy | None = None,
+        crawl_id: str,
+        max_pending: int | None = None,
+        max_bytes: int = DEFAULT_MAX_BODY,
+        inspect_fn: InspectFn | None = None,
+    ) -> None:
+        self.workers = max(1, workers or 1)
+        self.timeout = timeout
+        self.crawl_id = crawl_id
+        self.max_bytes = max_bytes
+        self.max_pending = max_pending or 4 * self.workers
+        self._slots = threading.BoundedSemaphore(self.max_pending)
+        self._pending = 0
+        self._count_lock = threading.Lock()
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["crawler.detect.inspect"])
+        self._pool = ProcessPool(max_workers=self.workers, max_tasks=TASKS_PER_WORKER,
+                                 initializer=_init_worker,
+                                 initargs=(inspect_fn, site_policy, crawl_id),
+                                 context=context)
+
+    @property
+    def pending(self) -> int:
+        """Pages submitted to workers and not finished yet."""
+        return self._pending
+
+    def submit(self, page: FetchedPage, site: SiteContext | None = None, *,
+               block: bool = True) -> Future[Result]:
+        """Queue one page; the future gives its row dict or an :class:`ErrorRecord`.
+
+        Pages that cannot be documents are answered at once (``stage="classify"``)
+        without using a worker.
+        """
+        out: Future[Result] = Future()
+        reason = classify_response(page, max_bytes=self.max_bytes)
+        if reason is not None:
+            out.set_result(_error(page, "classify", reason, _classify_detail(page, reason),
+                                  self.crawl_id))
+            return out
+        if not self._slots.acquire(blocking=block):
+            raise PoolFull(f"{self.max_pending} pages already in flight")
+        with self._count_lock:
+            self._pending += 1
+        stub = dataclasses.replace(page, body=b"")  # what an error record needs
+        try:
+            task = self._pool.schedule(_detect, args=(page, site), timeout=self.timeout)
+        except BaseException:
+            self._release()
+            raise
+        task.add_done_callback(lambda done: self._finish(done, out, stub))
+        return out
+
+    def _release(self) -> None:
+        with self._count_lock:
+            self._pending -= 1
+        self._slots.release()
+
+    def _finish(self, task: Future[Result], out: Future[Result], stub: FetchedPage) -> None:
+        self._release()
+        if task.cancelled():
+            out.set_result(_error(stub, "inspect", "cancelled", "pool stopped", self.crawl_id))
+            return
+        exc = task.exception()
+        if exc is None:
+            out.set_result(task.result())
+        elif isinstance(exc, TimeoutError):
+            out.set_result(_error(stub, "timeout", "timeout",
+                                  f"detection took over {self.timeout:g}s", self.crawl_id))
+        elif isinstance(exc, ProcessExpired):
+            out.set_result(_error(stub, "inspect", "worker-crashed",
+                                  f"worker exit code {exc.exitcode}", self.crawl_id))
+        else:
+            out.set_result(_error(stub, "inspect", "exception",
+                                  f"{type(exc).__name__}: {exc}", self.crawl_id))
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the workers; with ``wait`` (default) after every submitted page is done."""
+        if wait:
+            self._pool.close()
+        else:
+            self._pool.stop()
+        self._pool.join()
+
+    def __enter__(self) -> PageProcessor:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(wait=exc_type is None)
+
+
+def _classify_detail(page: FetchedPage, reason: str) -> str:
+    if reason == "redirect":
+        return f"-> {page.header('Location') or '(no Location)'}"
+    if reason == "not-html":
+        return page.header("Content-Type") or "(no Content-Type, body is not HTML)"
+    if reason == "too-large":
+        return f"body over {len(page.body) - 1} bytes"
+    if reason == "http-error":
+        return f"HTTP {page.status}"
+    return ""
+
+
+# -- WARC files --------------------------------------------------------------------------
+@dataclass
+class ProcessSummary:
+    """What one :func:`process_warcs` run did."""
+
+    crawl_id: str
+    records: int = 0  # HTTP response records read
+    rows: int = 0
+    site_files: int = 0  # robots.txt / tdmrep.json responses used as site context
+    errors: Counter[str] = field(default_factory=Counter)  # "stage/reason" -> count
+    licenses: Counter[str] = field(default_factory=Counter)  # license_category -> rows
+    opt_outs: Counter[str] = field(default_factory=Counter)  # signal -> rows
+    opted_out_rows: int = 0
+    seconds: float = 0.0
+    shards: list[Path] = field(default_factory=list)
+    error_file: Path | None = None
+
+    @property
+    def error_count(self) -> int:
+        """All error records of the run."""
+        return sum(self.errors.values())
+
+    def add(self, result: Result) -> None:
+        """Count one result."""
+        if isinstance(result, ErrorRecord):
+            self.errors[f"{result.stage}/{result.reason}"] += 1
+            return
+        self.rows += 1
+        self.licenses[result["license_category"]] += 1
+        signals = list(result["ai_optout"]) + (["tdm-reserved"] if result["tdm_reserved"]
+                                               else [])
+        self.opt_outs.update(signals)
+        self.opted_out_rows += bool(signals)
+
+    def format(self) -> str:
+        """A human-readable report."""
+        rate = self.records / self.seconds if self.seconds else 0.0
+        lines = [f"crawl id     {self.crawl_id}",
+                 f"records      {self.records} in {self.seconds:.1f}s ({rate:.1f}/s)",
+                 f"rows         {self.rows}",
+                 f"site files   {self.site_files} (robots.txt, tdmrep.json)",
+                 f"errors       {self.error_count}"]
+        lines += [f"  {k:<28} {v}" for k, v in sorted(self.errors.items())]
+        lines.append("licenses")
+        lines += [f"  {k:<28} {v}" for k, v in self.licenses.most_common()]
+        lines.append(f"opted out    {self.opted_out_rows} rows")
+        lines += [f"  {k:<28} {v}" for k, v in self.opt_outs.most_common()]
+        lines += [f"shard        {p}" for p in self.shards]
+        if self.error_file is not None:
+            lines.append(f"error file   {self.error_file}")
+        return "\n".join(lines)
+
+
+def default_crawl_id() -> str:
+    """``process-<UTC timestamp>-<random>``."""
+    return f"process-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def site_file_kind(url: str) -> str | None:
+    """``"robots"`` or ``"tdmrep"`` when ``url`` is a site-wide file, else ``None``."""
+    parts = urlsplit(url)
+    if parts.query:
+        return None
+    return {ROBOTS_PATH: "robots", TDMREP_PATH: "tdmrep"}.get(parts.path)
+
+
+def collect_site_contexts(warcs: Iterable[tuple[Path, str]]) -> dict[str, SiteContext]:
+    """Per host, the :class:`SiteContext` from the robots.txt / tdmrep.json in the WARCs.
+
+    Only 2xx responses count; when a host's file appears more than once, the last one read
+    wins. Unreadable parts of a file are left to the main pass to report.
+    """
+    texts: dict[str, dict[str, str]] = {}
+    for path, name in warcs:
+        pages = iter_responses(path, name=name,
+                               url_filter=lambda url: site_file_kind(url) is not None)
+        try:
+            for page in pages:
+                kind = site_file_kind(page.url)
+                if kind and 200 <= page.status < 300:
+                    texts.setdefault(page.host, {})[kind] = page.body.decode("utf-8",
+                                                                             "replace")
+        except _WARC_READ_ERRORS:
+            continue
+    return {host: SiteContext.from_texts(host, t.get("robots"), t.get("tdmrep"))
+            for host, t in texts.items()}
+
+
+_WARC_READ_ERRORS = (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError)
+
+
+def _warc_name(path: Path, out_dir: Path) -> str:
+    """``warc_file`` for rows: relative to ``out_dir`` when inside it, else as given."""
+    try:
+        return path.resolve().relative_to(out_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+class _Progress:
+    def __init__(self, summary: ProcessSummary, enabled: bool) -> None:
+        self.summary, self.enabled = summary, enabled
+        self.start = self.last = time.monotonic()
+
+    def tick(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self.last < PROGRESS_EVERY):
+            return
+        self.last = now
+        s = self.summary
+        rate = s.records / (now - self.start) if now > self.start else 0.0
+        print(f"[licrawl process] {s.records} records ({rate:.1f}/s), {s.rows} rows, "
+              f"{s.error_count} errors", file=sys.stderr, flush=True)
+
+
+class _Sink:
+    """Results as they complete: rows to the shard writer, the rest to the error file.
+
+    Pool threads only queue results; the writing happens in the thread that feeds the
+    pool (the shard writer is not thread-safe).
+    """
+
+    def __init__(self, out_dir: Path, summary: ProcessSummary, progress: _Progress) -> None:
+        self.summary, self.progress = summary, progress
+        self.shards = ShardWriter(out_dir / "data",
+                                  extra_metadata={"crawl_id": summary.crawl_id})
+        self.errors = ErrorWriter(out_dir / "errors")
+        self.done: queue.SimpleQueue[Result] = queue.SimpleQueue()
+        self.outstanding = 0
+
+    def expect(self, future: Future[Result]) -> None:
+        """Write the result of ``future`` once it is done."""
+        self.outstanding += 1
+        future.add_done_callback(lambda f: self.done.put(f.result()))
+
+    def drain(self, limit: int) -> None:
+        """Write every finished result; wait while more than ``limit`` are outstanding."""
+        while True:
+            try:
+                result = self.done.get(block=self.outstanding > limit)
+            except queue.Empty:
+                break
+            self.outstanding -= 1
+            self.put(result)
+        self.progress.tick()
+
+    def put(self, result: Result) -> None:
+        """Write and count one result."""
+        if not isinstance(result, ErrorRecord):
+            try:
+                self.shards.write(result)
+            except ValueError as exc:  # a row the schema refuses costs that row only
+                result = ErrorRecord(
+                    url=result["url"], stage="inspect", reason="bad-row", detail=str(exc),
+                    http_status=result["http_status"], fetched_at=result["fetched_at"],
+                    warc_file=result["warc_file"], warc_record_id=result["warc_record_id"],
+                    crawl_id=self.summary.crawl_id)
+        if isinstance(result, ErrorRecord):
+            self.errors.write(result)
+        self.summary.add(result)
+
+    def close(self) -> None:
+        self.summary.shards = self.shards.close()
+        self.summary.error_file = self.errors.close()
+
+    def abort(self) -> None:
+        self.shards.abort()
+        self.errors.close()
+
+
+def _feed(pool: PageProcessor, sink: _Sink, path: Path, name: str,
+          sites: dict[str, SiteContext]) -> None:
+    """Submit every response of one WARC; an unreadable rest of file is one error record."""
+    summary = sink.summary
+    pages = iter_responses(path, name=name)
+    while True:
+        try:
+            page = next(pages, None)
+        except _WARC_READ_ERRORS as exc:
+            sink.drain(0)
+            sink.put(ErrorRecord(url="", stage="decode", reason="warc-unreadable",
+                                 detail=f"{type(exc).__name__}: {exc}", warc_file=name,
+                                 crawl_id=summary.crawl_id))
+            return
+        if page is None:
+            return
+        summary.records += 1
+        if site_file_kind(page.url):
+            summary.site_files += 1
+            continue
+        sink.expect(pool.submit(page, sites.get(page.host)))
+        sink.drain(pool.max_pending)
+
+
+def process_warcs(
+    paths: list[Path],
+    out_dir: Path,
+    *,
+    workers: int,
+    crawl_id: str | None = None,
+    site_policy: SitePolicy | None = None,
+    timeout: float = 30.0,
+    progress: bool = True,
+    inspect_fn: InspectFn | None = None,
+) -> ProcessSummary:
+    """Turn every HTTP response in ``paths`` into a row (``out_dir/data/``) or an error
+    record (``out_dir/errors/``); returns the run's :class:`ProcessSummary`.
+
+    Two passes: the first reads only robots.txt and tdmrep.json responses of all files
+    and builds a :class:`SiteContext` per host (so a Common Crawl ``robotstxt`` WARC given
+    beside the content WARCs applies to them); the second streams every other response
+    through the worker pool, at most ``4 * workers`` pages in memory, and writes each
+    result as it completes (so one slow page never idles the other workers; row order in
+    the shards follows completion, and the same input gives the same rows and ids). Raises
+    :class:`crawler.store.warc.WarcFormatError` before doing anything if a path is not a WARC.
+    ``warc_file`` in rows is the path relative to ``out_dir`` when the WARC lies inside
+    it, else the path as given.
+    """
+    for path in paths:
+        check_warc(path)
+    out_dir = Path(out_dir)
+    named = [(Path(p), _warc_name(Path(p), out_dir)) for p in paths]
+    summary = ProcessSummary(crawl_id=crawl_id or default_crawl_id())
+    shown = _Progress(summary, progress)
+    sites = collect_site_contexts(named)
+    sink = _Sink(out_dir, summary, shown)
+    try:
+        with PageProcessor(workers, timeout=timeout, site_policy=site_policy,
+                           crawl_id=summary.crawl_id, inspect_fn=inspect_fn) as pool:
+            for path, name in named:
+                _feed(pool, sink, path, name, sites)
+            sink.drain(0)
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close()
+    summary.seconds = time.monotonic() - shown.start
+    shown.tick(force=True)
+    return summary

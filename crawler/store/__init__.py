@@ -1,0 +1,1 @@
+"""What licrawl writes and reads: WARC files, Parquet shards, SPDX documents."""
