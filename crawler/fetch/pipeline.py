@@ -3,8 +3,9 @@
 The reactor only submits. Every response (:class:`~crawler.core.page.FetchedPage`, any
 status: the pool classifies it) goes to a :class:`~crawler.stages.process.PageProcessor` with
 its host's :class:`~crawler.site.context.SiteContext`; each finished future is queued for a
-writer thread that writes rows to a :class:`~crawler.store.shards.ShardWriter` (``DIR/data/``)
-and error records to an :class:`~crawler.core.errors.ErrorWriter` (``DIR/errors/``). At most
+writer thread that hands it to the one :class:`~crawler.stages.sink.ResultSink` (rows to
+``DIR/data/``, error records to ``DIR/errors/``, a row the schema refuses as a ``bad-row``
+error record), as ``licrawl process`` does. At most
 ``LICRAWL_MAX_PENDING`` pages are between submission and written result: when full,
 ``process_item`` waits, Scrapy's scraper slot fills and the engine stops scheduling
 downloads (back-pressure; ``CONCURRENT_ITEMS`` and ``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` in
@@ -26,14 +27,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.utils.misc import load_object
 
-from crawler.core.errors import ErrorRecord, ErrorWriter
+from crawler.core.errors import ErrorRecord
 from crawler.core.page import FetchedPage
 from crawler.fetch.failures import dropped_reason, host_allowed, redirect_record
 from crawler.fetch.sites import origin_of, registry_for
 from crawler.site.user_policy import SitePolicy
-from crawler.stages.process import PageProcessor, ProcessSummary
-from crawler.store.shards import ShardWriter
+from crawler.stages.process import PageProcessor
+from crawler.stages.sink import ResultSink, RunSummary
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -70,8 +72,10 @@ class CrawlPipeline:
         self.page_timeout = settings.getfloat("LICRAWL_PAGE_TIMEOUT")
         policy_path = settings.get("LICRAWL_SITE_POLICY")
         self.site_policy = SitePolicy.load(policy_path) if policy_path else None
+        inspect_path = settings.get("LICRAWL_INSPECT_FN")
+        self.inspect_fn = load_object(inspect_path) if inspect_path else None
         self.registry = registry_for(crawler)
-        self.summary = ProcessSummary(crawl_id=self.crawl_id)
+        self.summary = RunSummary(crawl_id=self.crawl_id)
         self.in_flight = 0
         self._waiters: list[asyncio.Future[None]] = []
         self._results: queue.Queue[Any] = queue.Queue()
@@ -88,14 +92,13 @@ class CrawlPipeline:
         self._loop = asyncio.get_running_loop()
         self.processor = PageProcessor(
             self.workers, timeout=self.page_timeout, site_policy=self.site_policy,
-            crawl_id=self.crawl_id, max_pending=self.max_pending,
+            crawl_id=self.crawl_id, max_pending=self.max_pending, inspect_fn=self.inspect_fn,
         )
-        self.shards = ShardWriter(
-            self.out_dir / "data", extra_metadata={"crawl_id": self.crawl_id},
+        self.sink = ResultSink(
+            self.out_dir, self.summary,
             max_rows=self.crawler.settings.getint("LICRAWL_SHARD_MAX_ROWS"),
             row_group_bytes=self.crawler.settings.getint("LICRAWL_ROW_GROUP_BYTES"),
         )
-        self.errors = ErrorWriter(self.out_dir / "errors")
         self._thread = threading.Thread(target=self._write_loop, name="licrawl-writer",
                                         daemon=True)
         self._thread.start()
@@ -154,31 +157,26 @@ class CrawlPipeline:
             if entry is _STOP:
                 return
             try:
-                self._write(entry)
-            except Exception:
+                self.sink.put(self._result(entry))
+            except Exception:  # a write that fails (disk full, ...) must not stop the crawl
                 logger.exception("licrawl: could not write the result for %r", entry)
             finally:
                 if isinstance(entry, _Submitted):
                     self._loop.call_soon_threadsafe(self._release)
 
-    def _write(self, entry: ErrorRecord | _Submitted) -> None:
+    def _result(self, entry: ErrorRecord | _Submitted) -> dict[str, Any] | ErrorRecord:
+        """The row or error record for a queued entry."""
         if isinstance(entry, _Submitted):
             try:
-                result = entry.future.result()
+                return entry.future.result()
             except Exception as exc:  # noqa: BLE001 - a worker failure is an error record
-                result = ErrorRecord(
+                return ErrorRecord(
                     url=entry.url, stage="inspect", reason="worker-error",
                     detail=f"{type(exc).__name__}: {exc}"[:500], http_status=entry.status,
                     fetched_at=entry.fetched_at, warc_file=entry.warc_file,
                     warc_record_id=entry.warc_record_id, crawl_id=self.crawl_id,
                 )
-        else:
-            result = entry
-        if isinstance(result, ErrorRecord):
-            self.errors.write(result)
-        else:
-            self.shards.write(result)
-        self.summary.add(result)
+        return entry
 
     async def close_spider(self) -> None:
         """Drain: wait for every submitted page to be written, then close the files."""
@@ -192,5 +190,4 @@ class CrawlPipeline:
 
     def _close_files(self) -> None:
         self.processor.close()
-        self.summary.shards = self.shards.close()
-        self.summary.error_file = self.errors.close()
+        self.sink.close()

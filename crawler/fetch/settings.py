@@ -145,6 +145,9 @@ LICRAWL_PAGE_TIMEOUT = 30.0
 LICRAWL_MAX_PENDING = 0
 # Site policy file (see crawler.site.user_policy), or empty.
 LICRAWL_SITE_POLICY = ""
+# Dotted path of the detection function the workers run (empty: crawler.detect.inspect).
+# Any module-level function with inspect's signature; tests use it to push odd rows.
+LICRAWL_INSPECT_FN = ""
 # Seconds between two progress lines on stderr (0: none).
 LICRAWL_PROGRESS_INTERVAL = 10.0
 

@@ -25,14 +25,11 @@ import os
 import queue
 import secrets
 import signal
-import sys
 import threading
-import time
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,21 +38,20 @@ from urllib.parse import urlsplit
 from pebble import ProcessExpired, ProcessPool
 from warcio.exceptions import ArchiveLoadFailed
 
-from crawler.core.errors import ErrorRecord, ErrorWriter
+from crawler.core.errors import ErrorRecord
 from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage
 from crawler.core.records import build_row, classify_response
 from crawler.site.context import SiteContext
 from crawler.site.user_policy import SitePolicy
-from crawler.store.shards import ShardWriter
+from crawler.stages.progress import Progress
+from crawler.stages.sink import Result, ResultSink, RunSummary
 from crawler.store.warc import check_warc, iter_responses
 
-Result = dict[str, Any] | ErrorRecord
 InspectFn = Callable[..., dict[str, Any]]
 
 ROBOTS_PATH = "/robots.txt"
 TDMREP_PATH = "/.well-known/tdmrep.json"
 TASKS_PER_WORKER = 2000  # recycle workers now and then so parser memory cannot creep
-PROGRESS_EVERY = 5.0  # seconds between progress lines
 
 
 class PoolFull(RuntimeError):
@@ -234,58 +230,6 @@ def _classify_detail(page: FetchedPage, reason: str) -> str:
 
 
 # -- WARC files --------------------------------------------------------------------------
-@dataclass
-class ProcessSummary:
-    """What one :func:`process_warcs` run did."""
-
-    crawl_id: str
-    records: int = 0  # HTTP response records read
-    rows: int = 0
-    site_files: int = 0  # robots.txt / tdmrep.json responses used as site context
-    errors: Counter[str] = field(default_factory=Counter)  # "stage/reason" -> count
-    licenses: Counter[str] = field(default_factory=Counter)  # license_category -> rows
-    opt_outs: Counter[str] = field(default_factory=Counter)  # signal -> rows
-    opted_out_rows: int = 0
-    seconds: float = 0.0
-    shards: list[Path] = field(default_factory=list)
-    error_file: Path | None = None
-
-    @property
-    def error_count(self) -> int:
-        """All error records of the run."""
-        return sum(self.errors.values())
-
-    def add(self, result: Result) -> None:
-        """Count one result."""
-        if isinstance(result, ErrorRecord):
-            self.errors[f"{result.stage}/{result.reason}"] += 1
-            return
-        self.rows += 1
-        self.licenses[result["license_category"]] += 1
-        signals = list(result["ai_optout"]) + (["tdm-reserved"] if result["tdm_reserved"]
-                                               else [])
-        self.opt_outs.update(signals)
-        self.opted_out_rows += bool(signals)
-
-    def format(self) -> str:
-        """A human-readable report."""
-        rate = self.records / self.seconds if self.seconds else 0.0
-        lines = [f"crawl id     {self.crawl_id}",
-                 f"records      {self.records} in {self.seconds:.1f}s ({rate:.1f}/s)",
-                 f"rows         {self.rows}",
-                 f"site files   {self.site_files} (robots.txt, tdmrep.json)",
-                 f"errors       {self.error_count}"]
-        lines += [f"  {k:<28} {v}" for k, v in sorted(self.errors.items())]
-        lines.append("licenses")
-        lines += [f"  {k:<28} {v}" for k, v in self.licenses.most_common()]
-        lines.append(f"opted out    {self.opted_out_rows} rows")
-        lines += [f"  {k:<28} {v}" for k, v in self.opt_outs.most_common()]
-        lines += [f"shard        {p}" for p in self.shards]
-        if self.error_file is not None:
-            lines.append(f"error file   {self.error_file}")
-        return "\n".join(lines)
-
-
 def default_crawl_id() -> str:
     """``process-<UTC timestamp>-<random>``."""
     return f"process-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -332,34 +276,16 @@ def _warc_name(path: Path, out_dir: Path) -> str:
         return str(path)
 
 
-class _Progress:
-    def __init__(self, summary: ProcessSummary, enabled: bool) -> None:
-        self.summary, self.enabled = summary, enabled
-        self.start = self.last = time.monotonic()
-
-    def tick(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if not self.enabled or (not force and now - self.last < PROGRESS_EVERY):
-            return
-        self.last = now
-        s = self.summary
-        rate = s.records / (now - self.start) if now > self.start else 0.0
-        print(f"[licrawl process] {s.records} records ({rate:.1f}/s), {s.rows} rows, "
-              f"{s.error_count} errors", file=sys.stderr, flush=True)
-
-
-class _Sink:
-    """Results as they complete: rows to the shard writer, the rest to the error file.
+class _Writer:
+    """Results as they complete, into the sink.
 
     Pool threads only queue results; the writing happens in the thread that feeds the
-    pool (the shard writer is not thread-safe).
+    pool (the sink is not thread-safe).
     """
 
-    def __init__(self, out_dir: Path, summary: ProcessSummary, progress: _Progress) -> None:
-        self.summary, self.progress = summary, progress
-        self.shards = ShardWriter(out_dir / "data",
-                                  extra_metadata={"crawl_id": summary.crawl_id})
-        self.errors = ErrorWriter(out_dir / "errors")
+    def __init__(self, sink: ResultSink, progress: Progress) -> None:
+        self.sink, self.progress = sink, progress
+        self.summary = sink.summary
         self.done: queue.SimpleQueue[Result] = queue.SimpleQueue()
         self.outstanding = 0
 
@@ -376,34 +302,17 @@ class _Sink:
             except queue.Empty:
                 break
             self.outstanding -= 1
-            self.put(result)
-        self.progress.tick()
+            self.sink.put(result)
+        self.progress.tick(self.line)
 
-    def put(self, result: Result) -> None:
-        """Write and count one result."""
-        if not isinstance(result, ErrorRecord):
-            try:
-                self.shards.write(result)
-            except ValueError as exc:  # a row the schema refuses costs that row only
-                result = ErrorRecord(
-                    url=result["url"], stage="inspect", reason="bad-row", detail=str(exc),
-                    http_status=result["http_status"], fetched_at=result["fetched_at"],
-                    warc_file=result["warc_file"], warc_record_id=result["warc_record_id"],
-                    crawl_id=self.summary.crawl_id)
-        if isinstance(result, ErrorRecord):
-            self.errors.write(result)
-        self.summary.add(result)
-
-    def close(self) -> None:
-        self.summary.shards = self.shards.close()
-        self.summary.error_file = self.errors.close()
-
-    def abort(self) -> None:
-        self.shards.abort()
-        self.errors.close()
+    def line(self) -> str:
+        """The progress line."""
+        s = self.summary
+        return (f"{s.records} records ({self.progress.rate(s.records):.1f}/s), {s.rows} rows, "
+                f"{s.error_count} errors")
 
 
-def _feed(pool: PageProcessor, sink: _Sink, path: Path, name: str,
+def _feed(pool: PageProcessor, sink: _Writer, path: Path, name: str,
           sites: dict[str, SiteContext]) -> None:
     """Submit every response of one WARC; an unreadable rest of file is one error record."""
     summary = sink.summary
@@ -413,7 +322,7 @@ def _feed(pool: PageProcessor, sink: _Sink, path: Path, name: str,
             page = next(pages, None)
         except _WARC_READ_ERRORS as exc:
             sink.drain(0)
-            sink.put(ErrorRecord(url="", stage="decode", reason="warc-unreadable",
+            sink.sink.put(ErrorRecord(url="", stage="decode", reason="warc-unreadable",
                                  detail=f"{type(exc).__name__}: {exc}", warc_file=name,
                                  crawl_id=summary.crawl_id))
             return
@@ -437,9 +346,9 @@ def process_warcs(
     timeout: float = 30.0,
     progress: bool = True,
     inspect_fn: InspectFn | None = None,
-) -> ProcessSummary:
+) -> RunSummary:
     """Turn every HTTP response in ``paths`` into a row (``out_dir/data/``) or an error
-    record (``out_dir/errors/``); returns the run's :class:`ProcessSummary`.
+    record (``out_dir/errors/``); returns the run's :class:`~crawler.stages.sink.RunSummary`.
 
     Two passes: the first reads only robots.txt and tdmrep.json responses of all files
     and builds a :class:`SiteContext` per host (so a Common Crawl ``robotstxt`` WARC given
@@ -455,20 +364,21 @@ def process_warcs(
         check_warc(path)
     out_dir = Path(out_dir)
     named = [(Path(p), _warc_name(Path(p), out_dir)) for p in paths]
-    summary = ProcessSummary(crawl_id=crawl_id or default_crawl_id())
-    shown = _Progress(summary, progress)
+    summary = RunSummary(crawl_id=crawl_id or default_crawl_id())
+    shown = Progress("process", enabled=progress)
     sites = collect_site_contexts(named)
-    sink = _Sink(out_dir, summary, shown)
+    sink = ResultSink(out_dir, summary)
+    writer = _Writer(sink, shown)
     try:
         with PageProcessor(workers, timeout=timeout, site_policy=site_policy,
                            crawl_id=summary.crawl_id, inspect_fn=inspect_fn) as pool:
             for path, name in named:
-                _feed(pool, sink, path, name, sites)
-            sink.drain(0)
+                _feed(pool, writer, path, name, sites)
+            writer.drain(0)
     except BaseException:
         sink.abort()
         raise
     sink.close()
-    summary.seconds = time.monotonic() - shown.start
-    shown.tick(force=True)
+    summary.seconds = shown.elapsed
+    shown.tick(writer.line, force=True)
     return summary

@@ -1,0 +1,133 @@
+"""The one sink: every result of detection ends here as a shard row or an error record.
+
+The crawl pipeline and ``licrawl process`` both hand their results (a row dict, or an
+:class:`~crawler.core.errors.ErrorRecord`) to a :class:`ResultSink`. It writes rows to a
+:class:`~crawler.store.shards.ShardWriter` under ``DIR/data/`` and error records to an
+:class:`~crawler.core.errors.ErrorWriter` under ``DIR/errors/``, and counts both in a
+:class:`RunSummary`. A row the record schema refuses is not lost: it becomes a ``bad-row``
+error record that names its URL and WARC record, whoever produced it.
+
+The sink is not thread-safe: one thread writes (the crawl's writer thread, or the thread
+that feeds ``process``'s worker pool).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from crawler.core.errors import ErrorRecord, ErrorWriter
+from crawler.store.shards import ShardWriter
+
+Result = dict[str, Any] | ErrorRecord
+
+DATA_DIR = "data"
+ERRORS_DIR = "errors"
+
+
+@dataclass
+class RunSummary:
+    """What one crawl or ``process`` run wrote."""
+
+    crawl_id: str
+    records: int = 0  # HTTP response records read (process) or responses handed on (crawl)
+    rows: int = 0
+    site_files: int = 0  # robots.txt / tdmrep.json responses used as site context
+    errors: Counter[str] = field(default_factory=Counter)  # "stage/reason" -> count
+    licenses: Counter[str] = field(default_factory=Counter)  # license_category -> rows
+    opt_outs: Counter[str] = field(default_factory=Counter)  # signal -> rows
+    opted_out_rows: int = 0
+    seconds: float = 0.0
+    shards: list[Path] = field(default_factory=list)
+    error_file: Path | None = None
+
+    @property
+    def error_count(self) -> int:
+        """All error records of the run."""
+        return sum(self.errors.values())
+
+    def add(self, result: Result) -> None:
+        """Count one written result."""
+        if isinstance(result, ErrorRecord):
+            self.errors[f"{result.stage}/{result.reason}"] += 1
+            return
+        self.rows += 1
+        self.licenses[result["license_category"]] += 1
+        signals = list(result["ai_optout"]) + (["tdm-reserved"] if result["tdm_reserved"]
+                                               else [])
+        self.opt_outs.update(signals)
+        self.opted_out_rows += bool(signals)
+
+    def format(self) -> str:
+        """A human-readable report."""
+        rate = self.records / self.seconds if self.seconds else 0.0
+        lines = [f"crawl id     {self.crawl_id}",
+                 f"records      {self.records} in {self.seconds:.1f}s ({rate:.1f}/s)",
+                 f"rows         {self.rows}",
+                 f"site files   {self.site_files} (robots.txt, tdmrep.json)",
+                 f"errors       {self.error_count}"]
+        lines += [f"  {k:<28} {v}" for k, v in sorted(self.errors.items())]
+        lines.append("licenses")
+        lines += [f"  {k:<28} {v}" for k, v in self.licenses.most_common()]
+        lines.append(f"opted out    {self.opted_out_rows} rows")
+        lines += [f"  {k:<28} {v}" for k, v in self.opt_outs.most_common()]
+        lines += [f"shard        {p}" for p in self.shards]
+        if self.error_file is not None:
+            lines.append(f"error file   {self.error_file}")
+        return "\n".join(lines)
+
+
+def bad_row_record(row: dict[str, Any], detail: str, crawl_id: str | None) -> ErrorRecord:
+    """The error record for a row the schema refused: it keeps the row's URL and WARC ref."""
+    status, fetched_at = row.get("http_status"), row.get("fetched_at")
+    warc_file, record_id = row.get("warc_file"), row.get("warc_record_id")
+    return ErrorRecord(
+        url=str(row.get("url") or ""), stage="inspect", reason="bad-row", detail=detail[:500],
+        http_status=status if isinstance(status, int) else None,
+        fetched_at=fetched_at if isinstance(fetched_at, datetime) else None,
+        warc_file=warc_file if isinstance(warc_file, str) else None,
+        warc_record_id=record_id if isinstance(record_id, str) else None,
+        crawl_id=crawl_id)
+
+
+class ResultSink:
+    """Rows to ``out_dir/data/``, error records to ``out_dir/errors/``, both counted.
+
+    ``shard_options`` go to the :class:`ShardWriter` (``max_rows``, ``row_group_bytes``,
+    ...); the shards carry ``crawl_id`` in their metadata.
+    """
+
+    def __init__(self, out_dir: str | Path, summary: RunSummary,
+                 **shard_options: Any) -> None:
+        out = Path(out_dir)
+        self.summary = summary
+        self.shards = ShardWriter(out / DATA_DIR, extra_metadata={"crawl_id": summary.crawl_id},
+                                  **shard_options)
+        self.errors = ErrorWriter(out / ERRORS_DIR)
+
+    def put(self, result: Result) -> Result:
+        """Write and count one result; returns what was written (a refused row comes back
+        as its ``bad-row`` error record)."""
+        if not isinstance(result, ErrorRecord):
+            try:
+                self.shards.write(result)
+            except ValueError as exc:  # the schema refused the row
+                result = bad_row_record(result, str(exc), self.summary.crawl_id)
+        if isinstance(result, ErrorRecord):
+            self.errors.write(result)
+        self.summary.add(result)
+        return result
+
+    def close(self) -> RunSummary:
+        """Publish the last shard and close the error file; returns the summary."""
+        self.summary.shards = self.shards.close()
+        self.summary.error_file = self.errors.close()
+        return self.summary
+
+    def abort(self) -> None:
+        """Drop the unfinished shard (published shards stay) and close the error file."""
+        self.shards.abort()
+        self.errors.close()
