@@ -176,7 +176,7 @@ def test_summary_and_progress(site_crawl: tuple[Path, Any]) -> None:
     assert f"rows         {len(ROW_PATHS) + 1}" in result.stdout
     assert "robots/robots-disallowed" in result.stdout
     assert "licenses" in result.stdout and "opted out" in result.stdout
-    assert "[licrawl]" in result.stderr  # progress lines
+    assert "[licrawl crawl]" in result.stderr  # progress lines
 
 
 def test_reprocessing_the_warcs_gives_the_same_ids(site_crawl: tuple[Path, Any],

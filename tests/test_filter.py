@@ -16,6 +16,7 @@ from crawler.core.schema import SCHEMA_VERSION_KEY, record_schema
 from crawler.stages.filter.manifest import MANIFEST_SCHEMA, license_details
 from crawler.stages.filter.policy import load_policy
 from crawler.stages.filter.stage import FilterError, Rules, filter_shards
+from crawler.stages.runner import StageError
 from crawler.store.shards import ShardWriter
 from crawler.store.spdx import validate_document
 from tests.factories import make_row
@@ -50,7 +51,7 @@ def run(tmp_path: Path, rows: list[dict[str, Any]], *, subset: str = "licensed-o
 
 
 def excluded_reasons(tmp_path: Path) -> dict[str, str]:
-    return {r["url"]: r["filter_reason"] for r in read_rows(tmp_path / "excluded")}
+    return {r["url"]: r["filter_reason"] for r in read_rows(tmp_path / "excluded" / "data")}
 
 
 # --------------------------------------------------------------------------- reasons
@@ -226,8 +227,8 @@ def test_outputs_schema_spdx_manifest_and_report(tmp_path: Path) -> None:
                                     "excluded": [["site2.example", 1]]}
     assert on_disk["settings"]["policy"]["name"] == "open"
 
-    excluded = read_rows(tmp_path / "excluded")
-    assert pq.read_schema(next((tmp_path / "excluded").glob("*.parquet"))).names == [
+    excluded = read_rows(tmp_path / "excluded" / "data")
+    assert pq.read_schema(next((tmp_path / "excluded" / "data").glob("*.parquet"))).names == [
         *record_schema().names, "filter_reason"]
     assert excluded[0]["filter_reason"] == "category:no-derivatives"
     assert excluded[0]["text"] == rows[2]["text"]
@@ -270,7 +271,7 @@ def test_cli_prints_table_and_writes_report(tmp_path: Path,
     captured = capsys.readouterr()
     assert code == 0
     assert "optout:robots:GPTBot" in captured.out and "site0.example" in captured.out
-    assert str(shard) in captured.err  # progress line
+    assert "[licrawl filter] [1/1 files" in captured.err  # progress line
     assert json.loads((tmp_path / "out" / "report.json").read_text())["kept"] == 1
 
 
@@ -312,7 +313,7 @@ def test_not_parquet_names_the_file(tmp_path: Path) -> None:
     good = write_shard(tmp_path / "in" / "a.parquet", [row(0)])
     bad = tmp_path / "in" / "b.parquet"
     bad.write_text("id,url\n1,https://example.org/\n")
-    with pytest.raises(FilterError, match=f"{bad}: not a readable Parquet file"):
+    with pytest.raises(StageError, match=f"{bad}: not a readable Parquet file"):
         filter_shards([good, bad], tmp_path / "out", _rules())
     _assert_no_output(tmp_path)
 
@@ -321,7 +322,7 @@ def test_unknown_schema_version_names_the_file(tmp_path: Path) -> None:
     schema = record_schema().with_metadata({**record_schema().metadata,
                                             SCHEMA_VERSION_KEY: b"2.0"})
     path = write_shard(tmp_path / "in" / "v2.parquet", [row(0)], schema)
-    with pytest.raises(FilterError, match=f"{path}: record schema version 2.0"):
+    with pytest.raises(StageError, match=f"{path}: record schema version 2.0"):
         filter_shards([path], tmp_path / "out", _rules())
     _assert_no_output(tmp_path)
 
@@ -341,7 +342,7 @@ def test_missing_columns_name_the_file(tmp_path: Path) -> None:
     path = tmp_path / "in" / "short.parquet"
     path.parent.mkdir()
     pq.write_table(pa.Table.from_pylist([row(0)], schema=schema), path)
-    with pytest.raises(FilterError, match=f"{path}: missing columns host, license"):
+    with pytest.raises(StageError, match=f"{path}: missing columns host, license"):
         filter_shards([path], tmp_path / "out", _rules())
     _assert_no_output(tmp_path)
 
@@ -349,12 +350,12 @@ def test_missing_columns_name_the_file(tmp_path: Path) -> None:
 def test_foreign_parquet_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "other.parquet"
     pq.write_table(pa.table({"a": [1, 2]}), path)
-    with pytest.raises(FilterError, match=f"{path}: not a licrawl shard"):
+    with pytest.raises(StageError, match=f"{path}: not a licrawl shard"):
         filter_shards([path], tmp_path / "out", _rules())
 
 
 def test_missing_input_path(tmp_path: Path) -> None:
-    with pytest.raises(FilterError, match="absent"):
+    with pytest.raises(StageError, match="absent"):
         filter_shards([tmp_path / "absent"], tmp_path / "out", _rules())
 
 
@@ -365,7 +366,7 @@ def test_corrupt_rows_leave_no_output(tmp_path: Path, jobs: int) -> None:
     data = bytearray(bad.read_bytes())
     data[4:204] = b"\xff" * 200  # the first page header broken, the footer intact
     bad.write_bytes(bytes(data))
-    with pytest.raises(FilterError, match=f"{bad}: cannot read rows"):
+    with pytest.raises(StageError, match=f"{bad}: cannot read rows"):
         filter_shards([good, bad], tmp_path / "out", _rules(),
                       excluded_dir=tmp_path / "excluded", jobs=jobs)
     _assert_no_output(tmp_path)
@@ -389,7 +390,7 @@ def test_empty_inputs_give_an_empty_subset_and_a_report(tmp_path: Path) -> None:
 
 def test_input_inside_the_output_folder_is_refused(tmp_path: Path) -> None:
     shard = write_shard(tmp_path / "out" / "a.parquet", [row(0)])
-    with pytest.raises(FilterError, match="inside the output folder"):
+    with pytest.raises(StageError, match="inside the output folder"):
         filter_shards([shard], tmp_path / "out", _rules(), overwrite=True)
     assert shard.exists()
 

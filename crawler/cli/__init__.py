@@ -6,7 +6,8 @@ import argparse
 import importlib
 import sys
 
-# Each subcommand lives in crawler/cli/<name>.py with register(subparsers) and run(args).
+# Each subcommand lives in crawler/cli/<name>.py with register(subparsers) and run(args);
+# register() imports nothing heavy (run() imports what the command uses), so --help is quick.
 SUBCOMMANDS = ["inspect", "crawl", "process", "filter", "serve-demo"]
 
 
@@ -19,13 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
-        module_name = "crawler.cli." + name.replace("-", "_")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
+        module = importlib.import_module("crawler.cli." + name.replace("-", "_"))
         module.register(sub)
     return parser
 

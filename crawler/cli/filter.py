@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.stages.filter.policy import DEFAULT_POLICY, PolicyError, load_policy, preset_names
-from crawler.stages.filter.report import format_table
-from crawler.stages.filter.stage import (
-    DEFAULT_BATCH_ROWS,
+from crawler.stages import DEFAULT_BATCH_ROWS
+from crawler.stages.filter.policy import (
+    DEFAULT_POLICY,
     SUBSETS,
-    FilterError,
-    Rules,
-    filter_shards,
+    PolicyError,
+    load_policy,
+    preset_names,
 )
 
 
@@ -56,6 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the filter; prints the summary table on stdout, progress on stderr."""
+    from crawler.stages.filter.report import format_table
+    from crawler.stages.filter.stage import FilterError, Rules, filter_shards
+    from crawler.stages.runner import StageError
+
     try:
         if args.jobs is not None and args.jobs < 1:
             raise FilterError("--jobs must be at least 1")
@@ -68,13 +71,9 @@ def run(args: argparse.Namespace) -> int:
         report = filter_shards(
             args.inputs, args.out, rules, excluded_dir=args.excluded, overwrite=args.overwrite,
             jobs=args.jobs, batch_rows=args.batch_rows,
-            progress=None if args.quiet else _stderr)
-    except (FilterError, PolicyError) as exc:
+            progress=not args.quiet)
+    except (StageError, PolicyError) as exc:
         print(f"licrawl filter: error: {exc}", file=sys.stderr)
         return 2
     print(format_table(report))
     return 0
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)

@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 
 from crawler.site.user_policy import SitePolicy
-from crawler.stages.process import process_warcs
-from crawler.store.warc import WarcFormatError, check_warc
 
 DESCRIPTION = """\
 Read WARC files (licrawl's own, Common Crawl's, any gzip or plain WARC), run license,
@@ -54,6 +52,9 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Check the inputs, process the WARCs, print the summary."""
+    from crawler.stages.process import process_warcs
+    from crawler.store.warc import WarcFormatError, check_warc
+
     if args.workers < 1:
         return _fail("--workers must be at least 1")
     if args.timeout <= 0:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
-import time
 from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.fetch.pipeline import CrawlPipeline
+from crawler.stages.progress import Progress
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -36,7 +35,7 @@ class ProgressReporter:
         return cls(crawler, interval)
 
     def _opened(self) -> None:
-        self._started = time.monotonic()
+        self._progress = Progress("crawl", interval=self.interval)
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _closed(self) -> None:
@@ -48,16 +47,16 @@ class ProgressReporter:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            print(self.line(), file=sys.stderr, flush=True)
+            self._progress.print(self.line())
 
     def line(self) -> str:
         """The current progress line."""
         fetched = int(self.crawler.stats.get_value("response_received_count", 0))
-        elapsed = max(time.monotonic() - self._started, 1e-9)
+        rate = self._progress.rate(fetched)
         pipeline = self.crawler.get_item_pipeline(CrawlPipeline)
         if pipeline is None:
-            return f"[licrawl] {fetched} responses ({fetched / elapsed:.1f}/s)"
+            return f"{fetched} responses ({rate:.1f}/s)"
         summary = pipeline.summary
-        return (f"[licrawl] {fetched} responses ({fetched / elapsed:.1f}/s), "
+        return (f"{fetched} responses ({rate:.1f}/s), "
                 f"{summary.rows} rows, {summary.error_count} errors, "
                 f"{pipeline.in_flight} in workers")

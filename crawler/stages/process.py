@@ -9,10 +9,9 @@ parsed only there. Every submitted page ends as a row dict or an
 worker (``stage="timeout"``), a worker that dies is
 replaced (``stage="inspect"``, ``reason="worker-crashed"``).
 
-The pool uses ``pebble`` with the ``forkserver`` start method (safe beside the Twisted
-reactor's threads); the fork server preloads :mod:`crawler.detect.inspect`, so a worker
-replaced after a timeout or a crash does not import the detection modules again. Programs that use
-the pool need the usual ``if __name__ == "__main__":`` guard of the start method.
+The pool is the stages' one kind (:func:`crawler.stages.pool.process_pool`); its fork
+server preloads :mod:`crawler.detect.inspect`, so a worker replaced after a timeout or a
+crash does not import the detection modules again.
 
 :func:`process_warcs` streams WARC files through the pool into shards and error records.
 """
@@ -20,7 +19,6 @@ the pool need the usual ``if __name__ == "__main__":`` guard of the start method
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
 import queue
 import secrets
@@ -35,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pebble import ProcessExpired, ProcessPool
+from pebble import ProcessExpired
 from warcio.exceptions import ArchiveLoadFailed
 
 from crawler.core.errors import ErrorRecord
@@ -43,6 +41,7 @@ from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage
 from crawler.core.records import build_row, classify_response
 from crawler.site.context import SiteContext
 from crawler.site.user_policy import SitePolicy
+from crawler.stages.pool import process_pool
 from crawler.stages.progress import Progress
 from crawler.stages.sink import Result, ResultSink, RunSummary
 from crawler.store.warc import check_warc, iter_responses
@@ -141,12 +140,9 @@ class PageProcessor:
         self._slots = threading.BoundedSemaphore(self.max_pending)
         self._pending = 0
         self._count_lock = threading.Lock()
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crawler.detect.inspect"])
-        self._pool = ProcessPool(max_workers=self.workers, max_tasks=TASKS_PER_WORKER,
-                                 initializer=_init_worker,
-                                 initargs=(inspect_fn, site_policy, crawl_id),
-                                 context=context)
+        self._pool = process_pool(self.workers, preload=["crawler.detect.inspect"],
+                                  max_tasks=TASKS_PER_WORKER, initializer=_init_worker,
+                                  initargs=(inspect_fn, site_policy, crawl_id))
 
     @property
     def pending(self) -> int:

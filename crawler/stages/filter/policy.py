@@ -46,6 +46,9 @@ _KEYS = {
 _OPERATORS = {"AND", "OR", "WITH"}
 
 
+#: The subsets ``licrawl filter`` can write.
+SUBSETS = ("licensed-only", "attributed")
+
 class PolicyError(ValueError):
     """A policy name or file that cannot be used; the message names it and says why."""
 

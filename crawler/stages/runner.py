@@ -1,0 +1,370 @@
+"""The stage protocol over record shards: read shards -> step -> write, in datatrove's spirit.
+
+A stage (``filter`` today; ``dedup`` and ``index`` next) is a small picklable
+:class:`ShardStage` whose :meth:`~ShardStage.step` judges one record batch and returns, per
+row, the reason to exclude it (null: keep). :func:`run_stage` does everything else, the same
+way for every stage:
+
+* inputs: shard files, folders and globs expanded; each file checked before anything is
+  written (a licrawl shard of a readable schema version), errors name the file;
+* outputs: built in a temporary sibling folder ``DIR.tmp-<random>`` and renamed to ``DIR``
+  only when complete (a crash leaves no half result); kept rows as shards with their SPDX
+  documents under ``DIR/data/``; with an exclusion folder, excluded rows under
+  ``EXCLUDED/data/`` with a ``filter_reason`` column and SPDX documents too, as datatrove's
+  exclusion writer stamps why a document was dropped;
+* work: one task per input file on the stages' process pool (``jobs``; ``1`` runs in this
+  process), each task with its own writers, named after the input file's position, so the
+  output does not depend on which worker ran what;
+* counting and progress: per task the stage's counters, merged in input order; one
+  :class:`~crawler.stages.progress.Progress` line now and then.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from crawler.core.schema import (
+    SCHEMA_NAME_KEY,
+    SCHEMA_VERSION_KEY,
+    column_names,
+    record_schema,
+    schema_definition,
+    schema_version,
+)
+from crawler.stages import DEFAULT_BATCH_ROWS
+from crawler.stages.pool import process_pool
+from crawler.stages.progress import Progress
+from crawler.store.shards import ShardWriter, iter_shard_files
+
+DATA_DIR = "data"
+REASON_COLUMN = "filter_reason"
+
+
+class StageError(Exception):
+    """A stage run that cannot proceed; the message names the file or folder at fault."""
+
+
+class Counts(Protocol):
+    """What a stage counts per task; the runner merges the tasks' counts in input order."""
+
+    def merge(self, other: Any) -> None:
+        """Add another task's counts to these."""
+
+
+CountsT = TypeVar("CountsT", bound=Counts)
+
+
+@dataclass
+class TaskContext:
+    """One task's view of the run: its input, its output folder and its writers."""
+
+    index: int  # position of the input file in the run
+    path: Path
+    out_dir: Path  # the run's temporary output folder
+    prefix: str  # output file names start with this (``part-f00012``)
+    extras: dict[str, Any] = field(default_factory=dict)  # what the stage opened for the task
+
+
+class ShardStage(ABC, Generic[CountsT]):
+    """One stage's step over record batches. Subclasses are picklable values.
+
+    ``step`` returns the exclusion reason per row (a string array, null = keep) and counts
+    what it saw; ``on_kept`` sees the kept rows (e.g. for a manifest); ``open_task`` and
+    ``close_task`` open and close a task's own extra writers; ``finish`` runs once in the
+    parent on the complete temporary folder, and returns the report.
+    """
+
+    name: ClassVar[str]
+
+    @property
+    def output_metadata(self) -> dict[str, str]:
+        """Extra Parquet metadata for the kept shards."""
+        return {}
+
+    @abstractmethod
+    def new_counts(self) -> CountsT:
+        """Empty counters for one task."""
+
+    @abstractmethod
+    def step(self, batch: pa.RecordBatch, counts: CountsT) -> pa.Array:
+        """The exclusion reason of each row of ``batch`` (null: keep)."""
+
+    def open_task(self, task: TaskContext) -> None:
+        """Open the task's extra writers into ``task.extras`` (default: none)."""
+
+    def on_kept(self, task: TaskContext, kept: pa.RecordBatch) -> None:
+        """See the rows kept from one batch (default: nothing)."""
+
+    def close_task(self, task: TaskContext, *, ok: bool) -> None:
+        """Close (``ok``) or drop (not ``ok``) the task's extra writers."""
+
+    def on_file(self, counts: CountsT, path: Path, dropped_columns: list[str]) -> None:
+        """Count one finished input file (default: nothing)."""
+
+    @abstractmethod
+    def finish(self, run: StageRun[CountsT]) -> dict[str, Any]:
+        """Complete the temporary output folder (merge parts, write the report); return
+        the report."""
+
+    def progress_line(self, counts: CountsT) -> str:
+        """The progress line after some files (default: files done)."""
+        return ""
+
+
+@dataclass
+class StageRun(Generic[CountsT]):
+    """A finished run as :meth:`ShardStage.finish` sees it."""
+
+    files: list[Path]
+    input_bytes: int
+    out: Path  # the final output folder
+    temp_out: Path  # where everything is, until published
+    excluded: Path | None
+    tasks: list[TaskContext]
+    counts: CountsT
+    progress: Progress
+
+
+# ---------------------------------------------------------------------------------------
+# Reading input shards
+
+
+def _major(version: str) -> str:
+    return version.split(".", 1)[0]
+
+
+def open_shard(path: Path) -> tuple[pq.ParquetFile, list[str]]:
+    """Open an input shard and check it: a Parquet file of a licrawl record schema with the
+    same major version and every column. Returns the file and the names of columns this
+    version does not know (dropped from the output). Raises :class:`StageError` naming the
+    file."""
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise StageError(f"{path}: not a readable Parquet file ({exc})") from exc
+    schema = parquet.schema_arrow
+    meta = schema.metadata or {}
+    expected_name = schema_definition()["name"]
+    name = meta.get(SCHEMA_NAME_KEY, b"").decode(errors="replace")
+    version = meta.get(SCHEMA_VERSION_KEY, b"").decode(errors="replace")
+    if name != expected_name or not version:
+        raise StageError(f"{path}: not a licrawl shard (Parquet metadata has no "
+                         f"{SCHEMA_NAME_KEY.decode()}={expected_name} and schema version)")
+    if _major(version) != _major(schema_version()):
+        raise StageError(f"{path}: record schema version {version} is not supported "
+                         f"(this licrawl reads {_major(schema_version())}.x)")
+    missing = [c for c in column_names() if c not in schema.names]
+    if missing:
+        raise StageError(f"{path}: missing columns {', '.join(missing)}")
+    return parquet, [c for c in schema.names if c not in set(column_names())]
+
+
+def read_batches(path: Path, parquet: pq.ParquetFile, batch_rows: int
+                 ) -> Iterator[pa.RecordBatch]:
+    """The rows of a checked shard as record-schema batches of at most ``batch_rows``."""
+    target = record_schema()
+    try:
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=column_names()):
+            if not batch.schema.equals(target, check_metadata=False):
+                batch = batch.cast(target)
+            yield batch
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise StageError(f"{path}: cannot read rows ({exc})") from exc
+
+
+def collect_inputs(inputs: Iterable[str | Path]) -> list[Path]:
+    """Expand shard files, folders and globs; a path or pattern that matches nothing is an
+    error, an existing folder without shards gives no files."""
+    try:
+        return list(iter_shard_files(inputs))
+    except FileNotFoundError as exc:
+        raise StageError(str(exc)) from exc
+
+
+def excluded_schema() -> pa.Schema:
+    """Schema of excluded rows: the record schema plus a ``filter_reason`` string column."""
+    return record_schema().append(pa.field(REASON_COLUMN, pa.string(), nullable=False))
+
+
+# ---------------------------------------------------------------------------------------
+# One task: one input file
+
+
+@dataclass(frozen=True)
+class _Task:
+    stage: ShardStage[Any]
+    index: int
+    path: Path
+    out_dir: Path
+    excluded_dir: Path | None
+    batch_rows: int
+    shard_limits: dict[str, int]
+
+
+def _run_task(task: _Task) -> tuple[Counts, TaskContext]:
+    """Read one input file through the stage into this task's own writers."""
+    stage = task.stage
+    counts = stage.new_counts()
+    ctx = TaskContext(task.index, task.path, task.out_dir, f"part-f{task.index:05d}")
+    parquet, dropped = open_shard(task.path)
+    kept_writer = ShardWriter(task.out_dir / DATA_DIR, prefix=ctx.prefix,
+                              extra_metadata=stage.output_metadata, **task.shard_limits)
+    excluded_writer = (ShardWriter(task.excluded_dir / DATA_DIR, prefix=ctx.prefix,
+                                   schema=excluded_schema(), spdx=False,
+                                   **task.shard_limits)
+                       if task.excluded_dir is not None else None)
+    stage.open_task(ctx)
+    try:
+        for batch in read_batches(task.path, parquet, task.batch_rows):
+            reasons = stage.step(batch, counts)
+            kept_mask = pc.is_null(reasons)
+            kept = batch.filter(kept_mask)
+            if kept.num_rows:
+                kept_writer.write_batch(kept)
+                stage.on_kept(ctx, kept)
+            if excluded_writer is not None and kept.num_rows < batch.num_rows:
+                excluded_mask = pc.invert(kept_mask)
+                excluded_writer.write_batch(batch.filter(excluded_mask).append_column(
+                    REASON_COLUMN, reasons.filter(excluded_mask)))
+        stage.on_file(counts, task.path, dropped)
+    except BaseException:
+        kept_writer.abort()
+        if excluded_writer is not None:
+            excluded_writer.abort()
+        stage.close_task(ctx, ok=False)
+        raise
+    kept_writer.close()
+    if excluded_writer is not None:
+        excluded_writer.close()
+    stage.close_task(ctx, ok=True)
+    ctx.extras.clear()  # writers stay in the worker; the parent needs index, path, prefix
+    return counts, ctx
+
+
+# ---------------------------------------------------------------------------------------
+# The whole run
+
+
+def _temp_sibling(target: Path) -> Path:
+    temp = target.parent / f"{target.name}.tmp-{secrets.token_hex(4)}"
+    temp.mkdir(parents=True)
+    return temp
+
+
+def _check_target(target: Path, overwrite: bool) -> None:
+    if target.exists() and not target.is_dir():
+        raise StageError(f"{target}: exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not overwrite:
+        raise StageError(f"{target}: folder exists and is not empty (use --overwrite)")
+
+
+def _publish(temp: Path, target: Path) -> None:
+    """Move a finished temp folder to ``target``, replacing an old one."""
+    old = None
+    if target.exists():
+        old = target.parent / f"{target.name}.old-{secrets.token_hex(4)}"
+        target.rename(old)
+    temp.rename(target)
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def _run_tasks(tasks: list[_Task], jobs: int, on_done: Any) -> list[tuple[Counts, TaskContext]]:
+    """Run ``tasks`` in this process (``jobs == 1``) or on the process pool; results in
+    task order. ``on_done(counts)`` is called as each finishes."""
+    results: list[tuple[Counts, TaskContext] | None] = [None] * len(tasks)
+    if jobs == 1:
+        for i, task in enumerate(tasks):
+            results[i] = _run_task(task)
+            on_done(results[i][0])
+        return [r for r in results if r is not None]
+    pool = process_pool(jobs, preload=["crawler.stages.runner"])
+    try:
+        futures = [pool.schedule(_run_task, args=(task,)) for task in tasks]
+        for i, future in enumerate(futures):
+            results[i] = future.result()
+            on_done(results[i][0])
+    except BaseException:
+        pool.stop()
+        pool.join()
+        raise
+    pool.close()
+    pool.join()
+    return [r for r in results if r is not None]
+
+
+def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir: str | Path, *,
+              excluded_dir: str | Path | None = None, overwrite: bool = False,
+              jobs: int | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
+              shard_rows: int | None = None, shard_bytes: int | None = None,
+              progress: bool = True) -> dict[str, Any]:
+    """Run ``stage`` over ``inputs`` into ``out_dir`` (and excluded rows into
+    ``excluded_dir``); returns the stage's report.
+
+    ``jobs`` worker processes (default: one per CPU, at most one per file; ``1`` runs in
+    this process) read ``batch_rows`` rows at a time; ``shard_rows``/``shard_bytes``
+    override the shard writer's rotation limits.
+    """
+    out = Path(out_dir)
+    excluded = Path(excluded_dir) if excluded_dir is not None else None
+    for target in (out, excluded):
+        if target is not None:
+            _check_target(target, overwrite)
+    if excluded is not None and excluded.resolve() == out.resolve():
+        raise StageError(f"{excluded}: the excluded folder must differ from the output")
+    files = collect_inputs(inputs)
+    for target in (out, excluded):
+        inside = [p for p in files if target is not None and target.resolve() in
+                  p.resolve().parents]
+        if inside:
+            raise StageError(f"{inside[0]}: an input lies inside the output folder {target}")
+    for path in files:  # fail fast, before writing anything
+        open_shard(path)
+    input_bytes = sum(p.stat().st_size for p in files)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(files) or 1))
+    limits = {k: v for k, v in (("max_rows", shard_rows), ("max_bytes", shard_bytes)) if v}
+    shown = Progress(stage.name, interval=2.0, enabled=progress)
+
+    temp_out = _temp_sibling(out)
+    temp_excluded = _temp_sibling(excluded) if excluded is not None else None
+    try:
+        (temp_out / DATA_DIR).mkdir()
+        tasks = [_Task(stage, i, path, temp_out, temp_excluded, batch_rows, limits)
+                 for i, path in enumerate(files)]
+        total = stage.new_counts()
+        done = {"files": 0, "bytes": 0}
+
+        def on_done(counts: Counts) -> None:
+            total.merge(counts)
+            done["files"] += 1
+            done["bytes"] += files[done["files"] - 1].stat().st_size
+            shown.tick(lambda: f"[{done['files']}/{len(files)} files, "
+                               f"{100 * done['bytes'] / max(input_bytes, 1):.0f}%, "
+                               f"{done['bytes'] / 2**20 / shown.elapsed:.1f} MiB/s] "
+                               + stage.progress_line(total),
+                       force=done["files"] == len(files))
+
+        results = _run_tasks(tasks, workers, on_done)
+        run = StageRun(files, input_bytes, out, temp_out, excluded,
+                       [ctx for _, ctx in results], total, shown)
+        report = stage.finish(run)
+        if temp_excluded is not None and excluded is not None:
+            _publish(temp_excluded, excluded)
+        _publish(temp_out, out)
+    except BaseException:
+        shutil.rmtree(temp_out, ignore_errors=True)
+        if temp_excluded is not None:
+            shutil.rmtree(temp_excluded, ignore_errors=True)
+        raise
+    return report
