@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from crawler.core.version import __version__
+
 if TYPE_CHECKING:
     from crawler.detect.inspect import inspect
 
-__all__ = ["inspect"]
-__version__ = "0.1.0"
+__all__ = ["__version__", "inspect"]
 
 
 def __getattr__(name: str) -> Any:

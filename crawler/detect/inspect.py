@@ -28,7 +28,7 @@ from crawler.detect.extract import (
 from crawler.detect.optout import combine_optout
 from crawler.detect.pagetext import page_text
 from crawler.detect.regions import FOOTER, MAIN, RegionMap
-from crawler.detect.resolve import NOASSERTION, Resolution, resolve
+from crawler.detect.resolve import Resolution, resolve
 from crawler.detect.scoring import weigh
 from crawler.detect.signals.authors import extract_authors
 from crawler.detect.signals.hidden import comment_evidence, script_state_evidence
@@ -38,7 +38,7 @@ from crawler.detect.signals.optout import page_optout
 from crawler.detect.signals.structured import structured_evidence
 from crawler.detect.signals.text import CopyrightNotice, text_evidence
 from crawler.licenses import license_info
-from crawler.licenses.ids import ALL_RIGHTS_RESERVED
+from crawler.licenses.ids import ALL_RIGHTS_RESERVED, NOASSERTION
 from crawler.site.context import SiteContext
 from crawler.site.user_policy import SitePolicy
 

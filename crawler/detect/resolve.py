@@ -42,9 +42,8 @@ from dataclasses import dataclass
 from crawler.core.evidence import Evidence
 from crawler.detect.scoring import HIDDEN, PAGE_LEVEL
 from crawler.licenses import category, more_restrictive
-from crawler.licenses.ids import ALL_RIGHTS_RESERVED, PUBLIC_DOMAIN
+from crawler.licenses.ids import ALL_RIGHTS_RESERVED, NOASSERTION, PUBLIC_DOMAIN
 
-NOASSERTION = "NOASSERTION"
 _LEVELS = ("page", "site", "hidden", "policy")
 _CC_ID = re.compile(
     r"^(?:LicenseRef-)?CC-(?P<type>BY(?:-NC)?(?:-ND|-SA)?)-(?:(?P<version>\d\.\d)(?:-(?P<port>[A-Z]{2,}))?|unversioned)$"

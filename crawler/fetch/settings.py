@@ -11,7 +11,7 @@ from typing import Any
 
 from scrapy.settings import Settings
 
-import crawler
+from crawler.core.version import __version__
 
 # --- Identity -------------------------------------------------------------------------------
 
@@ -25,7 +25,7 @@ ROBOTSTXT_USER_AGENT = "licrawl"
 
 # Descriptive user agent; rebuilt from LICRAWL_CONTACT_URL by build_settings() unless the
 # user sets USER_AGENT explicitly.
-USER_AGENT = f"licrawl/{crawler.__version__} (license research crawler; +{LICRAWL_CONTACT_URL})"
+USER_AGENT = f"licrawl/{__version__} (license research crawler; +{LICRAWL_CONTACT_URL})"
 
 # --- Politeness -----------------------------------------------------------------------------
 
@@ -176,7 +176,7 @@ def build_settings(overrides: dict[str, Any] | None = None) -> Settings:
     overrides = dict(overrides or {})
     if "USER_AGENT" not in overrides and "LICRAWL_CONTACT_URL" in overrides:
         overrides["USER_AGENT"] = (
-            f"licrawl/{crawler.__version__} (license research crawler; "
+            f"licrawl/{__version__} (license research crawler; "
             f"+{overrides['LICRAWL_CONTACT_URL']})"
         )
     settings.setdict(overrides, priority="cmdline")

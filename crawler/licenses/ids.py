@@ -179,6 +179,8 @@ def cc_id(ctype: str, version: str | None, port: str | None = None) -> str:
 # Declared LicenseRef- ids other than the CC family, with their meaning.
 PUBLIC_DOMAIN = "LicenseRef-PublicDomain"
 ALL_RIGHTS_RESERVED = "LicenseRef-All-Rights-Reserved"
+#: SPDX's word for "no license can be stated".
+NOASSERTION = "NOASSERTION"
 OGL_UK_UNVERSIONED = "LicenseRef-OGL-UK-unversioned"
 OGL_CANADA_UNVERSIONED = "LicenseRef-OGL-Canada-unversioned"
 OWFA_1_0 = "LicenseRef-OWFa-1.0"

@@ -43,9 +43,9 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-import crawler
 from crawler.core.fsutil import fsync_dir
 from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage, WarcRef
+from crawler.core.version import __version__
 
 GIB = 1024**3
 WARC_VERSION = "WARC/1.1"
@@ -131,7 +131,7 @@ class WarcWriter:
         self.max_bytes = max_bytes
         self.gzip = gzip
         self.compress_level = compress_level
-        self.info = {"software": f"licrawl/{crawler.__version__}", "format": WARC_VERSION}
+        self.info = {"software": f"licrawl/{__version__}", "format": WARC_VERSION}
         self.info.update(info or {})
         self._stamp = f"{datetime.now(UTC):%Y%m%d%H%M%S}-{os.getpid()}-{secrets.token_hex(3)}"
         self._seq = 0

@@ -12,7 +12,9 @@ BY-SA 4.0") is the article's own statement, when the article labels one license 
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import lxml.etree
@@ -30,10 +32,9 @@ from crawler.detect.regions import (
     SIDEBAR,
     RegionMap,
 )
-from crawler.detect.resolve import NOASSERTION
 from crawler.detect.scoring import weigh
 from crawler.licenses import find_license_mentions, spdx_from_url
-from crawler.licenses.ids import ALL_RIGHTS_RESERVED, PUBLIC_DOMAIN
+from crawler.licenses.ids import ALL_RIGHTS_RESERVED, NOASSERTION, PUBLIC_DOMAIN
 
 _LICENSE_URL_IN_TEXT = re.compile(
     r"(?:https?:)?//(?:www\.)?(?:creativecommons\.org/(?:licenses|publicdomain)|"
@@ -64,10 +65,7 @@ _COPYLEFT = re.compile(r"\bcopyleft\b", re.I)
 _NOTICE_LINE_REGIONS = frozenset({FOOTER, SIDEBAR, BODY})
 _NOTICE_LINE_MAX = 200
 _GFDL_NO_INVARIANTS = re.compile(r"with\s+(?:no|the)\s+Invariant\s+Sections?", re.I)
-_MEDIA_XPATH = lxml.etree.XPath(
-    ".//img | .//picture | .//video | preceding-sibling::*[1][self::img or self::picture or "
-    "self::figure or self::video] | preceding-sibling::*[1]//img"
-)
+_MEDIA_XPATH = lxml.etree.XPath(".//img | .//picture | .//video")
 _NOT_CONTENT_IMAGE = re.compile(r"logo|icon|sprite|badge|button|spacer|pixel|avatar|ie6png", re.I)
 _BLOCK_TAGS = frozenset({"p", "div", "li", "td", "dd", "section", "span", "small", "figure"})
 _MAX_VALUE = 300
@@ -81,8 +79,11 @@ class CopyrightNotice:
     where: str
 
 
-def _media_credit(el: lxml.etree._Element, line: str) -> bool:
-    """A short line next to an image reads as a media credit ("(c) Markus Leitner")."""
+def _media_credit(el: lxml.etree._Element, line: str, memo: dict[object, bool]) -> bool:
+    """A short line next to an image reads as a media credit ("(c) Markus Leitner").
+
+    ``memo`` keeps the answer per block element: a block holding thousands of short
+    lines is looked at once."""
     if len(line) > 120:
         return False
     node = el
@@ -90,7 +91,24 @@ def _media_credit(el: lxml.etree._Element, line: str) -> bool:
         node = node.getparent()
     if node is None:
         return False
-    return any(is_content_image(img) for img in _MEDIA_XPATH(node))
+    if node not in memo:
+        memo[node] = any(is_content_image(img) for img in _media_near(node))
+    return memo[node]
+
+
+def _media_near(node: lxml.etree._Element) -> Iterator[lxml.etree._Element]:
+    """Images and videos inside ``node``, the element right before it if that is media,
+    and images inside that element (what ``_MEDIA_XPATH`` selects, without evaluating
+    ``preceding-sibling::*`` over every sibling of a long list)."""
+    yield from _MEDIA_XPATH(node)
+    previous = node.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()
+    if previous is None:
+        return
+    if previous.tag in ("img", "picture", "figure", "video"):
+        yield previous
+    yield from previous.iter("img")
 
 
 def is_content_image(el: lxml.etree._Element) -> bool:
@@ -107,6 +125,7 @@ class _Scanner:
     def __init__(self, ptext: PageText, regions: RegionMap) -> None:
         self.ptext = ptext
         self.regions = regions
+        self._media_memo: dict[object, bool] = {}
 
     def place(self, start: int, end: int) -> str:
         """The region of a match, ``caption`` for short media credits."""
@@ -114,7 +133,7 @@ class _Scanner:
         region = self.regions.region(el)
         if region not in SCOPED_OUT and region not in (FOOTER, SIDEBAR, HEAD):
             lo, hi = self.ptext.block(start, end)
-            if _media_credit(el, self.ptext.text[lo:hi]):
+            if _media_credit(el, self.ptext.text[lo:hi], self._media_memo):
                 return CAPTION
         return region
 
@@ -283,7 +302,7 @@ def text_evidence(
 
     some_rights = lexicon.find_spans(lexicon.SOME_RIGHTS, text, lowered)
     for start, end in lexicon.find_spans(lexicon.RESERVED, text, lowered):
-        if any(lo <= start < hi for lo, hi in some_rights):
+        if _inside_any(start, some_rights):
             continue
         evidence.append(_rights(scan, start, end, "rights-statement"))
 
@@ -304,9 +323,11 @@ def _unnamed_grants(scan: _Scanner, mentions: list[tuple[int, int, str]]) -> lis
     id is ``NOASSERTION``); they keep a bare copyright notice from reading as "all rights
     reserved" (see :mod:`crawler.detect.resolve`)."""
     found = []
+    starts = sorted(start for start, _end, _spdx in mentions)
     for m in lexicon.UNNAMED_CC_LICENSE.finditer(scan.ptext.text):
         lo, hi = scan.ptext.sentence(m.start(), m.end())
-        if any(lo <= start < hi for start, _end, _spdx in mentions):
+        first = bisect.bisect_left(starts, lo)
+        if first < len(starts) and starts[first] < hi:
             continue
         sentence, where = scan.judge_mention(m.start(), m.end())
         found.append(
@@ -334,6 +355,13 @@ def _rights(scan: _Scanner, start: int, end: int, kind: str) -> Evidence:
         if scope:
             where = f"{region}:{scope.replace(' ', '-')}-only"
     return Evidence(kind, sentence[:_MAX_VALUE], ALL_RIGHTS_RESERVED, where, weigh(kind, where))
+
+
+def _inside_any(offset: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether ``offset`` lies in one of ``spans``: sorted, non-overlapping ``(start,
+    end)`` pairs, as :func:`crawler.detect.lexicon.find_spans` returns them."""
+    i = bisect.bisect_right(spans, (offset, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= offset < spans[i][1]
 
 
 def _lower_same_length(text: str) -> str:
