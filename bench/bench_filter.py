@@ -206,7 +206,7 @@ def spdx_cost(out: Path, rows: int = 10_000) -> tuple[float, int]:
     table = pq.read_table(out / report["outputs"]["shards"][0], columns=list(SPDX_COLUMNS))
     sample = table.slice(0, rows).to_pylist()
     started = time.perf_counter()
-    write_shard_spdx(sample, out / "timing.parquet")
+    write_shard_spdx(sample, out / "timing" / "data" / "timing.parquet")  # -> timing/spdx/
     return (time.perf_counter() - started) / len(sample), report["kept"]
 
 

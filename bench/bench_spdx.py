@@ -142,14 +142,14 @@ def main() -> None:
             for kind, (write, validate, structure) in kinds.items():
                 if kind == "naive" and n > NAIVE_MAX_ROWS:
                     continue
-                out = Path(tmp) / f"{kind}-{n}.parquet.spdx.json"
+                out = Path(tmp) / f"{kind}-{n}.spdx.json"
                 build, wrote, valid, size = run(rows, out, write, validate, structure)
                 total = totals[kind] = build + wrote + valid
                 per_row = [t / n * 1e6 for t in (build, wrote, valid, total)]
                 print(f"{n:>7} {kind:<6} " + " ".join(f"{v:>7.1f}" for v in per_row)
                       + f" {total / totals['ours']:>6.2f} {size / 2**20:>6.1f}", flush=True)
         n = args.sizes[-1]
-        peak = peak_memory(make_rows(n), Path(tmp) / "mem.parquet")
+        peak = peak_memory(make_rows(n), Path(tmp) / "data" / "mem.parquet")  # -> spdx/
         print(f"peak Python memory of write_shard_spdx (build+validate+write), {n} rows: "
               f"{peak / 2**20:.0f} MiB ({peak / n / 1024:.1f} KiB/row)")
 

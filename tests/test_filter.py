@@ -18,7 +18,7 @@ from crawler.stages.filter.policy import load_policy
 from crawler.stages.filter.stage import FilterError, Rules, filter_shards
 from crawler.stages.runner import StageError
 from crawler.store.shards import ShardWriter
-from crawler.store.spdx import validate_document
+from crawler.store.spdx import spdx_path_for, validate_document
 from tests.factories import make_row
 
 
@@ -188,7 +188,7 @@ def test_outputs_schema_spdx_manifest_and_report(tmp_path: Path) -> None:
         SCHEMA_VERSION_KEY]
     assert table.schema.metadata[b"licrawl.filter.policy"] == b"open"
 
-    doc = parse_file(str(shards[0]) + ".spdx.json")
+    doc = parse_file(str(spdx_path_for(shards[0])))
     assert validate_document(doc) == []
     assert sorted(f.name for f in doc.files) == ["https://site0.example/doc/0",
                                                  "https://site1.example/doc/1"]
@@ -254,7 +254,7 @@ def test_several_shards_in_parallel_and_rotation(tmp_path: Path) -> None:
     assert len(shards) >= 3
     assert {r["id"] for r in read_rows(tmp_path / "out" / "data")} == expected_kept
     for shard in shards:
-        assert validate_document(parse_file(str(shard) + ".spdx.json")) == []
+        assert validate_document(parse_file(str(spdx_path_for(shard)))) == []
     manifest = pq.read_table(tmp_path / "out" / "attribution.parquet")
     assert set(manifest.column("id").to_pylist()) == expected_kept
     text = (tmp_path / "out" / "ATTRIBUTION.txt").read_text("utf-8")

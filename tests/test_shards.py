@@ -51,13 +51,19 @@ def _rows(n: int, start: int = 0, text_size: int = 20) -> list[dict]:
     return out
 
 
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """The shard folder of an output folder, ``DIR/data`` (its SPDX documents: ``DIR/spdx``)."""
+    return tmp_path / "data"
+
+
 def _visible(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
 
 
-def test_rows_read_back_equal_what_was_written(tmp_path: Path) -> None:
+def test_rows_read_back_equal_what_was_written(data: Path) -> None:
     rows = _rows(7)
-    with ShardWriter(tmp_path) as writer:
+    with ShardWriter(data) as writer:
         for row in rows:
             writer.write(row)
     assert writer.rows_written == 7
@@ -71,11 +77,11 @@ def test_rows_read_back_equal_what_was_written(tmp_path: Path) -> None:
     assert pa.types.is_list(evidence) and pa.types.is_struct(evidence.value_type)
 
 
-def test_row_group_buffered_as_several_batches_reads_back_whole(tmp_path: Path) -> None:
+def test_row_group_buffered_as_several_batches_reads_back_whole(data: Path) -> None:
     # more rows than are buffered as dicts: the row group is made of several Arrow batches,
     # each with its own license_category dictionary
     rows = _rows(2 * _ROWS_PER_BATCH + 7)
-    with ShardWriter(tmp_path) as writer:
+    with ShardWriter(data) as writer:
         for row in rows:
             writer.write(row)
     [shard] = writer.completed
@@ -85,8 +91,8 @@ def test_row_group_buffered_as_several_batches_reads_back_whole(tmp_path: Path) 
     assert [f.name for f in files] == [row["url"] for row in rows]
 
 
-def test_rotation_by_rows_and_row_groups(tmp_path: Path) -> None:
-    with ShardWriter(tmp_path, max_rows=10, row_group_rows=4) as writer:
+def test_rotation_by_rows_and_row_groups(data: Path) -> None:
+    with ShardWriter(data, max_rows=10, row_group_rows=4) as writer:
         for row in _rows(25):
             writer.write(row)
     files = [pq.ParquetFile(p) for p in writer.completed]
@@ -98,9 +104,9 @@ def test_rotation_by_rows_and_row_groups(tmp_path: Path) -> None:
     assert [n[-13:-8] for n in names] == ["00001", "00002", "00003"]
 
 
-def test_rotation_by_bytes(tmp_path: Path) -> None:
+def test_rotation_by_bytes(data: Path) -> None:
     rows = _rows(30, text_size=10_000)
-    with ShardWriter(tmp_path, max_bytes=50_000, row_group_bytes=25_000) as writer:
+    with ShardWriter(data, max_bytes=50_000, row_group_bytes=25_000) as writer:
         for row in rows:
             writer.write(row)
     counts = [pq.ParquetFile(p).metadata.num_rows for p in writer.completed]
@@ -109,9 +115,9 @@ def test_rotation_by_bytes(tmp_path: Path) -> None:
     assert all(pq.ParquetFile(p).metadata.num_row_groups >= 2 for p in writer.completed[:-1])
 
 
-def test_write_batch_rotates_by_bytes(tmp_path: Path) -> None:
+def test_write_batch_rotates_by_bytes(data: Path) -> None:
     table = pa.Table.from_batches([rows_to_batch(_rows(30, text_size=10_000))])
-    with ShardWriter(tmp_path, max_bytes=50_000) as writer:
+    with ShardWriter(data, max_bytes=50_000) as writer:
         writer.write_batch(table)
     counts = [pq.ParquetFile(p).metadata.num_rows for p in writer.completed]
     assert sum(counts) == 30
@@ -119,7 +125,7 @@ def test_write_batch_rotates_by_bytes(tmp_path: Path) -> None:
     assert pq.read_table(writer.completed).equals(table)
 
 
-def test_write_batch_casts_and_rotates(tmp_path: Path) -> None:
+def test_write_batch_casts_and_rotates(data: Path) -> None:
     rows = _rows(25)
     table = pa.Table.from_batches([rows_to_batch(rows)])
     wide = table.set_column(table.schema.get_field_index("http_status"), "http_status",
@@ -127,18 +133,18 @@ def test_write_batch_casts_and_rotates(tmp_path: Path) -> None:
     category = wide.schema.get_field_index("license_category")
     wide = wide.set_column(category, "license_category",
                            wide["license_category"].cast(pa.string()))
-    with ShardWriter(tmp_path, max_rows=10) as writer:
+    with ShardWriter(data, max_rows=10) as writer:
         writer.write(rows[0])
         writer.write_batch(wide.slice(1))
     assert [pq.ParquetFile(p).metadata.num_rows for p in writer.completed] == [10, 10, 5]
     assert pq.read_table(writer.completed).to_pylist() == rows
 
 
-def test_write_batch_rejects_nulls_and_empty_text(tmp_path: Path) -> None:
+def test_write_batch_rejects_nulls_and_empty_text(data: Path) -> None:
     table = pa.Table.from_batches([rows_to_batch(_rows(3))])
     url = table.schema.get_field_index("url")
     text = table.schema.get_field_index("text")
-    with ShardWriter(tmp_path) as writer:
+    with ShardWriter(data) as writer:
         with pytest.raises(ValueError, match=r"non-null column\(s\) \['url'\]"):
             writer.write_batch(table.set_column(url, "url", pa.array([None, "u", "v"],
                                                                       pa.string())))
@@ -151,45 +157,49 @@ def test_write_batch_rejects_nulls_and_empty_text(tmp_path: Path) -> None:
     assert pq.read_table(writer.completed).num_rows == 3
 
 
-def test_names_unique_across_writers_sharing_a_folder(tmp_path: Path) -> None:
-    a = ShardWriter(tmp_path, max_rows=3)
-    b = ShardWriter(tmp_path, max_rows=3)
+def test_names_unique_across_writers_sharing_a_folder(data: Path) -> None:
+    a = ShardWriter(data, max_rows=3)
+    b = ShardWriter(data, max_rows=3)
     for row in _rows(9):
         a.write(row)
         b.write(row)
     shards = a.close() + b.close()
     assert len(shards) == 6 and len({p.name for p in shards}) == 6
-    assert len(_visible(tmp_path)) == 12  # each shard has its SPDX document
+    assert sorted(p.name for p in shards) == _visible(data)  # the folder holds only shards
+    assert _visible(data.parent / "spdx") == sorted(spdx.spdx_path_for(p).name for p in shards)
 
 
-def test_unfinished_shard_is_never_visible(tmp_path: Path) -> None:
-    writer = ShardWriter(tmp_path, row_group_rows=2)
+def test_unfinished_shard_is_never_visible(data: Path) -> None:
+    writer = ShardWriter(data, row_group_rows=2)
     for row in _rows(5):
         writer.write(row)
-    hidden = [p.name for p in tmp_path.iterdir()]
+    hidden = [p.name for p in data.iterdir()]
     assert len(hidden) == 1 and hidden[0].startswith(".") and hidden[0].endswith(".tmp")
-    assert list(iter_shard_files([tmp_path])) == []
+    assert list(iter_shard_files([data])) == []
+    assert not (data.parent / "spdx").exists()  # no document before the shard ends
     writer.abort()
-    assert list(tmp_path.iterdir()) == []
+    assert list(data.iterdir()) == []
     assert writer.completed == []
     with pytest.raises(ValueError, match="closed"):
         writer.write(_rows(1)[0])
 
 
-def test_exception_in_with_drops_only_the_open_shard(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError), ShardWriter(tmp_path, max_rows=5,
+def test_exception_in_with_drops_only_the_open_shard(data: Path) -> None:
+    with pytest.raises(RuntimeError), ShardWriter(data, max_rows=5,
                                                   row_group_rows=2) as writer:
         for row in _rows(8):
             writer.write(row)
         raise RuntimeError("crawl failed")
     [shard] = writer.completed
-    assert _visible(tmp_path) == [shard.name, shard.name + ".spdx.json"]
-    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert _visible(data) == [shard.name]
+    assert _visible(data.parent / "spdx") == [spdx.spdx_path_for(shard).name]
+    assert [p for p in data.iterdir() if p.name.startswith(".")] == []
+    assert [p for p in (data.parent / "spdx").iterdir() if p.name.startswith(".")] == []
     assert pq.read_table(shard).num_rows == 5
 
 
-def test_metadata_and_codec(tmp_path: Path) -> None:
-    with ShardWriter(tmp_path, extra_metadata={"crawl_id": "crawl-42", "note": "x"}) as writer:
+def test_metadata_and_codec(data: Path) -> None:
+    with ShardWriter(data, extra_metadata={"crawl_id": "crawl-42", "note": "x"}) as writer:
         for row in _rows(3):
             writer.write(row)
     meta = pq.ParquetFile(writer.completed[0]).metadata
@@ -199,32 +209,34 @@ def test_metadata_and_codec(tmp_path: Path) -> None:
     assert kv[b"crawl_id"] == b"crawl-42" and kv[b"note"] == b"x"
     group = meta.row_group(0)
     assert {group.column(i).compression for i in range(group.num_columns)} == {"ZSTD"}
+    [package] = parse_file(str(spdx.spdx_path_for(writer.completed[0]))).packages
+    assert package.version == "crawl-42"  # the crawl id is the shard Package's version
 
 
-def test_each_shard_has_a_valid_spdx_document(tmp_path: Path) -> None:
+def test_each_shard_has_a_valid_spdx_document(data: Path) -> None:
     rows = _rows(12)
     rows[0] = make_row(url="https://example.org/es", text="es",
                        license="LicenseRef-CC-BY-SA-3.0-ES", license_category="copyleft")
     rows[1] = make_row(url="https://example.org/pd", text="pd",
                        license="LicenseRef-PublicDomain", license_category="public-domain")
-    with ShardWriter(tmp_path, max_rows=8) as writer:
+    with ShardWriter(data, max_rows=8) as writer:
         for row in rows:
             writer.write(row)
     for shard in writer.completed:
-        doc_path = shard.with_name(shard.name + ".spdx.json")
+        doc_path = spdx.spdx_path_for(shard)
         doc = parse_file(str(doc_path))
         assert validate_full_spdx_document(doc) == []
         assert len(doc.files) == pq.ParquetFile(shard).metadata.num_rows
         [package] = doc.packages
         assert package.checksums[0].value == hashlib.sha1(shard.read_bytes()).hexdigest()
-    first = json.loads(Path(str(writer.completed[0]) + ".spdx.json").read_text("utf-8"))
+    first = json.loads(spdx.spdx_path_for(writer.completed[0]).read_text("utf-8"))
     declared = {info["licenseId"] for info in first["hasExtractedLicensingInfos"]}
     assert declared == {"LicenseRef-CC-BY-SA-3.0-ES", "LicenseRef-PublicDomain"}
     assert [f["licenseConcluded"] for f in first["files"][:2]] == [
         "LicenseRef-CC-BY-SA-3.0-ES", "LicenseRef-PublicDomain"]
 
 
-def test_spdx_document_of_sliced_batches_follows_every_rows_evidence(tmp_path: Path) -> None:
+def test_spdx_document_of_sliced_batches_follows_every_rows_evidence(data: Path) -> None:
     ids = ["CC-BY-4.0", "MIT", "NOASSERTION", "LicenseRef-All-Rights-Reserved", "CC0-1.0"]
     rows = []
     for i in range(40):
@@ -233,12 +245,12 @@ def test_spdx_document_of_sliced_batches_follows_every_rows_evidence(tmp_path: P
         rows.append(make_row(url=f"https://example.org/e/{i}", text=f"evidence {i}",
                              license=ids[i % 5], license_evidence=evidence))
     table = pa.Table.from_pylist(rows, schema=record_schema())
-    with ShardWriter(tmp_path, max_rows=15, row_group_rows=4) as writer:
+    with ShardWriter(data, max_rows=15, row_group_rows=4) as writer:
         for start in range(3, 40, 9):  # slices at non-zero offsets, across row groups
             writer.write_batch(table.slice(start, 9))
     kept = rows[3:]
     written = [f for shard in writer.completed
-               for f in json.loads(Path(str(shard) + ".spdx.json").read_text("utf-8"))["files"]]
+               for f in json.loads(spdx.spdx_path_for(shard).read_text("utf-8"))["files"]]
     expected = spdx.build_document(kept, name="x", namespace="https://example.org/x").files
     assert [f["fileName"] for f in written] == [row["url"] for row in kept]
     assert [f["licenseInfoInFiles"] for f in written] == [
@@ -251,22 +263,22 @@ def test_spdx_document_of_sliced_batches_follows_every_rows_evidence(tmp_path: P
         [{"spdx": e["spdx"]} for e in row["license_evidence"]] for row in rows[7:27]]
 
 
-def test_custom_schema_with_extra_column(tmp_path: Path) -> None:
+def test_custom_schema_with_extra_column(data: Path) -> None:
     schema = record_schema().append(pa.field("filter_reason", pa.string()))
     rows = [dict(row, filter_reason="opted-out") for row in _rows(4)]
-    with ShardWriter(tmp_path, schema=schema, prefix="excluded") as writer:
+    with ShardWriter(data, schema=schema, prefix="excluded") as writer:
         for row in rows:
             writer.write(row)
     [shard] = writer.completed
     assert shard.name.startswith("excluded-")
     assert pq.read_table(shard).to_pylist() == rows
-    assert validate_full_spdx_document(parse_file(str(shard) + ".spdx.json")) == []
+    assert validate_full_spdx_document(parse_file(str(spdx.spdx_path_for(shard)))) == []
     with pytest.raises(ValueError, match="spdx=True needs"):
-        ShardWriter(tmp_path, schema=pa.schema([pa.field("text", pa.string())]))
-    with ShardWriter(tmp_path, schema=pa.schema([pa.field("text", pa.string())]),
+        ShardWriter(data, schema=pa.schema([pa.field("text", pa.string())]))
+    with ShardWriter(data, schema=pa.schema([pa.field("text", pa.string())]),
                      spdx=False) as plain:
         plain.write({"text": "hello"})
-    assert not Path(str(plain.completed[0]) + ".spdx.json").exists()
+    assert not spdx.spdx_path_for(plain.completed[0]).exists()
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -280,10 +292,10 @@ def test_custom_schema_with_extra_column(tmp_path: Path) -> None:
     ({"license": "Foo-1.0"}, "column 'license'"),
     ({"text_sha1": "abc"}, "text_sha1"),
 ])
-def test_bad_row_is_rejected_and_nothing_is_lost(tmp_path: Path, change: dict,
+def test_bad_row_is_rejected_and_nothing_is_lost(data: Path, change: dict,
                                                  message: str) -> None:
     good = _rows(3)
-    with ShardWriter(tmp_path) as writer:
+    with ShardWriter(data) as writer:
         writer.write(good[0])
         with pytest.raises(ValueError, match=message):
             writer.write({**good[1], **change})
@@ -330,8 +342,8 @@ time.sleep(60)
 """
 
 
-def test_sigkill_loses_at_most_the_unfinished_shard(tmp_path: Path) -> None:
-    script = _KILLED_WRITER.format(tests=str(TESTS), out=str(tmp_path))
+def test_sigkill_loses_at_most_the_unfinished_shard(data: Path) -> None:
+    script = _KILLED_WRITER.format(tests=str(TESTS), out=str(data))
     child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)],
                              stdout=subprocess.PIPE, text=True)
     try:
@@ -340,10 +352,12 @@ def test_sigkill_loses_at_most_the_unfinished_shard(tmp_path: Path) -> None:
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
-    shards = list(iter_shard_files([tmp_path]))
+    shards = list(iter_shard_files([data]))
     assert len(shards) == 2
     for shard in shards:
         assert pq.read_table(shard).num_rows == 50
-        assert validate_full_spdx_document(parse_file(str(shard) + ".spdx.json")) == []
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+        assert validate_full_spdx_document(parse_file(str(spdx.spdx_path_for(shard)))) == []
+    leftovers = [p.name for p in data.iterdir() if p.name.startswith(".")]
     assert len(leftovers) == 1 and leftovers[0].endswith(".parquet.tmp")
+    assert _visible(data) == sorted(p.name for p in shards)
+    assert _visible(data.parent / "spdx") == sorted(spdx.spdx_path_for(p).name for p in shards)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import gc
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from factories import make_row
+from ntia_conformance_checker import NTIAChecker
 from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
 from spdx_tools.spdx.model import (
     Checksum,
@@ -116,19 +118,48 @@ def test_one_relationship_describes_the_shard_package() -> None:
     assert len(doc.files) == 50
 
 
+def test_document_path_is_in_the_sibling_spdx_folder(tmp_path) -> None:
+    assert spdx.spdx_path_for(tmp_path / "out" / "data" / "part-x-00001.parquet") == (
+        tmp_path / "out" / "spdx" / "part-x-00001.spdx.json")
+    assert spdx.spdx_path_for("kept/part-w000-1.parquet") == Path("spdx/part-w000-1.spdx.json")
+
+
 def test_written_document_parses_back_valid(tmp_path) -> None:
-    shard = tmp_path / "part-x-00001.parquet"
-    out = spdx.write_shard_spdx(_rows(), shard, shard_sha1="0" * 40)
-    assert out == tmp_path / "part-x-00001.parquet.spdx.json"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]  # no temp file left
+    shard = tmp_path / "data" / "part-x-00001.parquet"
+    out = spdx.write_shard_spdx(_rows(), shard, shard_sha1="0" * 40, version="crawl-7")
+    assert out == tmp_path / "spdx" / "part-x-00001.spdx.json"
+    assert sorted(p.name for p in out.parent.iterdir()) == [out.name]  # no temp file left
+    assert not shard.parent.exists()  # the shard's folder is left to the shard writer
     data = json.loads(out.read_text("utf-8"))
     assert data["spdxVersion"] == "SPDX-2.3"
     assert [f["licenseConcluded"] for f in data["files"]] == LICENSES
-    assert data["packages"][0]["checksums"] == [{"algorithm": "SHA1",
-                                                 "checksumValue": "0" * 40}]
+    [package] = data["packages"]
+    assert package["checksums"] == [{"algorithm": "SHA1", "checksumValue": "0" * 40}]
+    assert package["supplier"] == "Organization: licrawl"
+    assert package["versionInfo"] == "crawl-7"
     parsed = parse_file(str(out))
     assert validate_full_spdx_document(parsed) == []
     assert len(parsed.files) == len(LICENSES)
+
+
+def test_package_version_defaults_to_the_creation_time() -> None:
+    [package] = _doc(_rows()).packages
+    assert package.version == "20240501T000000Z"
+    assert package.supplier == spdx.SUPPLIER
+
+
+def test_document_has_the_ntia_minimum_elements(tmp_path) -> None:
+    out = spdx.write_shard_spdx(_rows(), tmp_path / "data" / "part-x-00001.parquet",
+                                shard_sha1="0" * 40, version="crawl-7")
+    checker = NTIAChecker(str(out))
+    assert checker.parsing_errors == [] and checker.validation_messages == []
+    assert checker.compliant, checker.output_json()
+    # the checker notices a missing element: the same document without the Package version
+    data = json.loads(out.read_text("utf-8"))
+    del data["packages"][0]["versionInfo"]
+    bare = tmp_path / "bare.spdx.json"
+    bare.write_text(json.dumps(data), "utf-8")
+    assert not NTIAChecker(str(bare)).compliant
 
 
 @pytest.mark.parametrize("bad", ["Foo-Bar-1.0", "MIT AND", "", "MIT OR (Apache-2.0",

@@ -1,14 +1,17 @@
-"""Parquet shard writer: rotation, atomic rename, SPDX document beside each shard (SPEC §1).
+"""Parquet shard writer: rotation, atomic rename, an SPDX document per shard (SPEC §1).
 
 A shard is written as ``.<name>.tmp`` in the output folder and renamed to ``<name>`` only
-when complete, after its SPDX document ``<name>.spdx.json`` is in place, so every visible
-``*.parquet`` is whole and has its SPDX document. A crash or SIGKILL loses at most the
-unfinished shard and leaves only a hidden ``.*.tmp`` file behind. Names carry the start
-time, host, pid, a random token and a sequence number, so any number of writer processes
-can share one folder::
+when complete, after its SPDX document is in place in the sibling ``spdx`` folder (written
+there as a hidden ``.*.tmp`` file and renamed, see :mod:`crawler.store.spdx`), so every
+visible ``*.parquet`` is whole and has its SPDX document, and every visible SPDX document is
+whole. The shard folder holds only shards, so readers can be pointed at the folder. A crash
+or SIGKILL loses at most the unfinished shard and leaves only hidden ``.*.tmp`` files (and
+at worst the SPDX document of a shard that was about to be renamed) behind. Names carry
+the start time, host, pid, a random token and a sequence number, so any number of writer
+processes can share one folder::
 
-    part-20240501T123000-host-4242-a1b2c3-00001.parquet
-    part-20240501T123000-host-4242-a1b2c3-00001.parquet.spdx.json
+    DIR/data/part-20240501T123000-host-4242-a1b2c3-00001.parquet
+    DIR/spdx/part-20240501T123000-host-4242-a1b2c3-00001.spdx.json
 
 Memory is bounded: at most one row group of pending rows is buffered (as Arrow batches, all
 but the last thousand rows), plus the few SPDX columns of the open shard (no text) for its
@@ -271,12 +274,16 @@ def _expand(path: Path) -> Iterator[Path]:
 class ShardWriter:
     """Write records to rotating zstd Parquet shards with an SPDX document each.
 
+    Shards go to ``out_dir`` (by convention ``DIR/data``), their SPDX documents to the
+    sibling folder ``spdx`` (``DIR/spdx``, see :func:`crawler.store.spdx.spdx_path_for`).
+
     ``max_rows`` / ``max_bytes`` (estimated uncompressed) end a shard; ``row_group_rows`` /
     ``row_group_bytes`` end a row group. ``schema`` defaults to the record schema; a custom
     schema (e.g. the filter's, with an extra column) works as long as, with ``spdx=True``,
     it has the columns of :data:`crawler.store.spdx.SPDX_COLUMNS`. ``extra_metadata`` (e.g.
     ``{"crawl_id": ...}``) goes into every shard's Parquet key-value metadata next to the
-    schema name and version. Not thread-safe: one writer per thread or process.
+    schema name and version; its ``crawl_id`` is also the version of the shard Package in
+    the SPDX document. Not thread-safe: one writer per thread or process.
 
     ``completed`` lists the shards finished so far; ``rows_written`` counts the rows stored
     in shard files so far (buffered rows count once their row group is written; after
@@ -316,6 +323,7 @@ class ShardWriter:
         self.row_group_bytes = row_group_bytes
         self.spdx = spdx
         self.schema = base.with_metadata(_metadata(base, extra_metadata or {}))
+        self._crawl_id = (extra_metadata or {}).get("crawl_id")
         self.completed: list[Path] = []
         self.rows_written = 0
         self._started = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -533,7 +541,8 @@ class ShardWriter:
         final = self.out_dir / self._name
         if self.spdx:
             spdx_doc.write_shard_spdx(
-                self._spdx_rows(), final, shard_sha1=spdx_doc.file_sha1(self._tmp)
+                self._spdx_rows(), final, shard_sha1=spdx_doc.file_sha1(self._tmp),
+                version=self._crawl_id,
             )
         os.replace(self._tmp, final)
         fsync_dir(self.out_dir)

@@ -1,4 +1,8 @@
-"""The SPDX 2.3 document written beside every shard (SPEC section 1).
+"""The SPDX 2.3 document of every shard (SPEC section 1).
+
+A shard ``X/data/<name>.parquet`` has its document at ``X/spdx/<name>.spdx.json``: outside
+the shard folder, so that ``X/data`` holds only Parquet files and every common reader
+(pyarrow.dataset, pandas, polars, DuckDB, Hugging Face ``data_dir=``) accepts the folder.
 
 One SPDX ``File`` per row: ``SPDXRef-File-<row id>`` named by the URL, with the SHA-1 of the
 text, ``licenseConcluded`` (the row's ``license``), ``licenseInfoInFiles`` (the licenses its
@@ -15,12 +19,16 @@ again quadratic. So a document has exactly one relationship: ``SPDXRef-DOCUMENT 
 SPDXRef-Shard``, a Package standing for the Parquet shard file (its file name and, when
 known, the SHA-1 of its bytes; ``filesAnalyzed`` false). The row Files are document-level
 elements of the same document. Validation and parsing stay linear in the number of rows.
+The Package carries what the NTIA minimum elements ask of a component: a name, a version
+(the crawl id), a supplier (``Organization: licrawl``) and its SPDX id; the document adds
+the author of the SBOM data (the tool), a timestamp and the relationship.
 
-License expressions are parsed with spdx-tools' own licensing object. It knows ScanCode
-aliases and would silently rename some ``LicenseRef-`` ids (``LicenseRef-PublicDomain``
-becomes ``LicenseRef-scancode-public-domain``, ``LicenseRef-Apache-2.0`` becomes
-``Apache-2.0``); :func:`parse_license` puts the ids as written back, so the document says
-exactly what the row says and declares it.
+License expressions are parsed once, by :func:`crawler.licenses.expressions.parse` (the
+project's one license-expression ``Licensing``); spdx-tools' model, converter and validator
+take the ``LicenseExpression`` objects it returns as they are. Its ``Licensing`` knows only
+SPDX ids, so ``LicenseRef-`` ids keep the spelling they were written with (spdx-tools' own
+licensing object would rename some to ScanCode aliases: ``LicenseRef-PublicDomain`` to
+``LicenseRef-scancode-public-domain``), and the document says exactly what the row says.
 
 Cost (``bench/bench_spdx.py``): a shard's rows share few licenses, so the per-row work
 that depends only on a license value is done once per distinct value.
@@ -72,8 +80,6 @@ from types import TracebackType
 from typing import Any
 
 from boolean.boolean import Expression
-from license_expression import ExpressionError, LicenseSymbol, LicenseWithExceptionSymbol
-from spdx_tools.common.spdx_licensing import spdx_licensing
 from spdx_tools.spdx.jsonschema.checksum_converter import algorithm_to_json_string
 from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
 from spdx_tools.spdx.model import (
@@ -95,18 +101,23 @@ from spdx_tools.spdx.validation.checksum_validator import algorithm_length
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 from spdx_tools.spdx.validation.spdx_id_validators import get_list_of_all_spdx_ids
 
+from crawler.core.fsutil import fsync_dir
 from crawler.licenses import license_info
+from crawler.licenses.expressions import licensing, parse
 
 NOASSERTION = "NOASSERTION"
 DOCUMENT_ID = "SPDXRef-DOCUMENT"
 SHARD_PACKAGE_ID = "SPDXRef-Shard"
 SPDX_SUFFIX = ".spdx.json"
+SPDX_DIR = "spdx"
+"""The folder of the SPDX documents, a sibling of the shards' folder (``data``)."""
+SUPPLIER = Actor(ActorType.ORGANIZATION, "licrawl")
+"""The supplier of every shard Package (NTIA minimum elements)."""
 NAMESPACE_BASE = "https://spdx.org/spdxdocs/licrawl"
 SPDX_COLUMNS = ("id", "url", "text_sha1", "license", "license_evidence", "copyright",
                 "authors", "attribution")
 """The record columns the SPDX document is made from."""
 
-_LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.\-]+")
 _SPDX_ID_BAD = re.compile(r"[^A-Za-z0-9.\-]")
 _SHA1 = re.compile(r"[0-9a-f]{40}")
 _TOOL = "licrawl-0.1.0"
@@ -156,71 +167,45 @@ _GC_PAUSE = _CyclicGcPause()
 
 
 def spdx_path_for(shard_path: str | Path) -> Path:
-    """The SPDX document path of a shard: ``part-...-00001.parquet.spdx.json``."""
+    """The SPDX document path of a shard: ``X/data/<name>.parquet`` -> ``X/spdx/<name>.spdx.json``.
+
+    The ``spdx`` folder is a sibling of the shard's folder, whatever that folder is called.
+    """
     shard_path = Path(shard_path)
-    return shard_path.with_name(shard_path.name + SPDX_SUFFIX)
+    return (shard_path.parent.parent / SPDX_DIR
+            / (shard_path.name.removesuffix(".parquet") + SPDX_SUFFIX))
 
 
 @lru_cache(maxsize=8192)
 def parse_license(expression: str) -> LicenseValue:
     """Parse an SPDX license expression (or ``NOASSERTION``) for an SPDX document.
 
-    Raises ``ValueError`` for a syntax error, an id that is neither on the SPDX license list
-    nor a ``LicenseRef-``, or a reference into another document. ``LicenseRef-`` ids keep the
-    spelling they were written with (see the module docstring).
+    The expression is parsed by :func:`crawler.licenses.expressions.parse` (cached: the
+    same string gives the same object). Raises ``ValueError`` for a syntax error, an id
+    that is neither on the SPDX license list nor a ``LicenseRef-``, or a reference into
+    another document (``DocumentRef-...:``), which this document cannot declare.
     """
     text = expression.strip()
     if text == NOASSERTION:
-        return SpdxNoAssertion()
-    if not text:
-        raise ValueError("empty license expression (use NOASSERTION)")
-    try:
-        parsed = spdx_licensing.parse(text, validate=False, strict=True)
-    except ExpressionError as err:
-        raise ValueError(f"invalid license expression {expression!r}: {err}") from err
-    if parsed is None:
-        raise ValueError(f"invalid license expression {expression!r}")
-    invalid = spdx_licensing.validate(parsed).invalid_symbols
-    unknown = [s for s in invalid if not _LICENSE_REF.fullmatch(s)]
-    if unknown:
-        raise ValueError(f"invalid license expression {expression!r}: {', '.join(unknown)} "
-                         "is neither an SPDX license id nor a LicenseRef-")
-    return _restore_license_refs(parsed, _LICENSE_REF.findall(text))
+        return _NO_ASSERTION
+    parsed = parse(text)
+    external = [key for key in _symbol_keys(parsed) if ":" in key]
+    if external:
+        raise ValueError(f"invalid license expression {expression!r}: {external[0]} refers "
+                         "to another SPDX document")
+    return parsed
 
 
-def _restore_license_refs(parsed: Expression, written: list[str]) -> Expression:
-    """Undo spdx-tools' alias renaming of the ``LicenseRef-`` ids in ``written``."""
-    by_lower = {ref.lower(): ref for ref in written}
-    keys = {ref.lower() for ref in written}
-
-    def restored(symbol: LicenseSymbol) -> LicenseSymbol:
-        if symbol.key.lower() in keys:
-            return symbol
-        for alias in symbol.aliases:
-            if alias.lower() in by_lower:
-                return LicenseSymbol(by_lower[alias.lower()])
-        return symbol
-
-    substitutions: dict[Expression, Expression] = {}
-    for symbol in parsed.get_symbols():
-        if isinstance(symbol, LicenseWithExceptionSymbol):
-            new_license = restored(symbol.license_symbol)
-            if new_license is not symbol.license_symbol:
-                substitutions[symbol] = LicenseWithExceptionSymbol(new_license,
-                                                                   symbol.exception_symbol)
-        else:
-            new_symbol = restored(symbol)
-            if new_symbol is not symbol:
-                substitutions[symbol] = new_symbol
-    return parsed.subs(substitutions) if substitutions else parsed
+def _symbol_keys(value: Expression) -> list[str]:
+    """The license and exception ids of a parsed expression, in order of appearance."""
+    return [s.key for s in licensing().license_symbols(value, decompose=True)]
 
 
 def license_refs(value: LicenseValue) -> list[str]:
     """The ``LicenseRef-`` ids used in a parsed license value, in order of appearance."""
     if isinstance(value, SpdxNoAssertion):
         return []
-    keys = [s.key for s in spdx_licensing.license_symbols(value, decompose=True)]
-    return list(dict.fromkeys(k for k in keys if k.startswith("LicenseRef-")))
+    return list(dict.fromkeys(k for k in _symbol_keys(value) if k.startswith("LicenseRef-")))
 
 
 @lru_cache(maxsize=1024)
@@ -304,12 +289,15 @@ def build_document(
     namespace: str,
     created: datetime | None = None,
     shard_sha1: str | None = None,
+    version: str | None = None,
 ) -> Document:
     """Build the SPDX 2.3 document of a shard: one File per row (see the module docstring).
 
     ``name`` is the shard's file name (document and package name); ``namespace`` a unique
     URI for this document (see :func:`new_namespace`); ``shard_sha1`` the SHA-1 of the
-    shard's bytes, recorded on the shard Package when given. Raises ``ValueError`` on a row
+    shard's bytes, recorded on the shard Package when given; ``version`` the shard
+    Package's version, the crawl id (default: the creation time, ``20240501T123000Z``), so
+    that every document has the NTIA minimum elements. Raises ``ValueError`` on a row
     whose license values cannot be expressed (see :func:`check_licenses`). Each distinct
     ``license`` and each distinct list of evidence ``spdx`` values is parsed once per
     document: the Files that share one share the same license objects.
@@ -357,6 +345,8 @@ def build_document(
     shard = Package(
         spdx_id=SHARD_PACKAGE_ID,
         name=name,
+        version=version or when.strftime("%Y%m%dT%H%M%SZ"),
+        supplier=SUPPLIER,
         download_location=SpdxNoAssertion(),
         file_name=name,
         files_analyzed=False,
@@ -496,7 +486,9 @@ def write_document(doc: Document, path: str | Path) -> None:
 
     Serialised as :func:`document_json` (spdx-tools' converter) by the C JSON encoder as
     compact UTF-8 JSON (one line: a shard's document has tens of thousands of Files;
-    ``jq .`` pretty-prints it); no validation here (see :func:`validate_document`).
+    ``jq .`` pretty-prints it); no validation here (see :func:`validate_document`). The
+    folder is synced after the rename, so the document is on disk before the caller goes on
+    (the shard writer then publishes the shard).
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -510,6 +502,7 @@ def write_document(doc: Document, path: str | Path) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
 
 
 def file_sha1(path: str | Path) -> str:
@@ -527,21 +520,23 @@ def write_shard_spdx(
     *,
     shard_sha1: str | None = None,
     created: datetime | None = None,
+    version: str | None = None,
     validate: bool = True,
 ) -> Path:
     """Build, validate and write the SPDX document of the shard at ``shard_path``.
 
-    The document goes to ``<shard file name>.spdx.json`` next to ``shard_path``
-    (``part-...-00001.parquet`` -> ``part-...-00001.parquet.spdx.json``); its path is
+    The document goes to :func:`spdx_path_for` (``X/data/part-...-00001.parquet`` ->
+    ``X/spdx/part-...-00001.spdx.json``; the folder is made if needed); its path is
     returned. The shard file itself need not exist yet (the shard writer writes this
     document before renaming the shard into place); pass ``shard_sha1`` to record the
-    shard's checksum. With ``validate`` (the default; validation is linear, see the module
+    shard's checksum and ``version`` (the crawl id) as the Package version (see
+    :func:`build_document`). With ``validate`` (the default; validation is linear, see the module
     docstring) an invalid document raises ``ValueError`` and nothing is written.
     """
     name = Path(shard_path).name
     with _GC_PAUSE:
         doc = build_document(rows, name=name, namespace=new_namespace(name), created=created,
-                             shard_sha1=shard_sha1)
+                             shard_sha1=shard_sha1, version=version)
         if validate:
             messages = validate_document(doc)
             if messages:
@@ -549,5 +544,6 @@ def write_shard_spdx(
                 raise ValueError(f"SPDX document of {name} is invalid ({len(messages)} "
                                  f"message(s)): {shown}")
         out = spdx_path_for(shard_path)
+        out.parent.mkdir(parents=True, exist_ok=True)
         write_document(doc, out)
     return out
