@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from crawler.core.evidence import Evidence
 from crawler.detect.scoring import HIDDEN, PAGE_LEVEL
-from crawler.licenses import category, more_restrictive
+from crawler.licenses import category, more_restrictive, or_terms
 from crawler.licenses.ids import ALL_RIGHTS_RESERVED, NOASSERTION, PUBLIC_DOMAIN
 
 _LEVELS = ("page", "site", "hidden", "policy")
@@ -161,7 +161,8 @@ def _support(evidence: Iterable[Evidence]) -> float:
 
 
 def _terms(spdx: str) -> set[str]:
-    return {t.strip("() ") for t in re.split(r"\s+OR\s+", spdx)}
+    """The alternatives of a license expression (itself when it offers no choice)."""
+    return set(or_terms(spdx))
 
 
 def resolve(evidence: Iterable[Evidence]) -> Resolution:
@@ -210,17 +211,20 @@ def _choose(
         chosen = next(iter(by_id))
     else:
         others = set(by_id)
-        dual = [spdx for spdx in by_id if " OR " in spdx and _terms(spdx) >= others - {spdx}]
+        dual = [spdx for spdx in by_id
+                if len(_terms(spdx)) > 1 and _terms(spdx) >= others - {spdx}]
         if dual:
-            chosen = max(dual, key=lambda s: len(_terms(s)))
+            chosen = max(dual, key=lambda s: (len(_terms(s)), s))
         else:
             conflict = True
-            ranked = sorted(by_id, key=lambda s: -_support(by_id[s]))
+            # most support first; equal support by id, so the order evidence was found in
+            # never changes the claim
+            ranked = sorted(by_id, key=lambda s: (-_support(by_id[s]), s))
             chosen = ranked[0]
             for spdx in ranked[1:]:
                 chosen = more_restrictive(chosen, spdx)
     support = [
-        ev for ev in grants if ev.spdx == chosen or (" OR " in chosen and ev.spdx in _terms(chosen))
+        ev for ev in grants if ev.spdx == chosen or ev.spdx in _terms(chosen)
     ]
     confidence = _support(support)
     if conflict:
