@@ -10,11 +10,13 @@ from crawler.licenses import (
     Mention,
     category,
     expression_allowed,
+    expression_ids,
     find_license_mentions,
     license_info,
     license_refs,
     more_restrictive,
     normalize_expression,
+    or_terms,
     spdx_from_badge,
     spdx_from_name,
     spdx_from_url,
@@ -583,6 +585,39 @@ def test_license_refs() -> None:
     ]
     assert license_refs("MIT") == []
     assert license_refs("NOASSERTION") == []
+
+
+@pytest.mark.parametrize(("expr", "ids"), [
+    ("MIT OR (Apache-2.0 WITH LLVM-exception)", ["MIT", "Apache-2.0", "LLVM-exception"]),
+    ("gpl-2.0 AND (mit OR LicenseRef-Foo.1) AND MIT", ["GPL-2.0-only", "MIT", "LicenseRef-Foo.1",
+                                                       "MIT"]),
+    ("((CC-BY-4.0))", ["CC-BY-4.0"]),
+    ("NOASSERTION", ["NOASSERTION"]),
+])
+def test_expression_ids_come_from_the_parser(expr: str, ids: list[str]) -> None:
+    assert expression_ids(expr) == ids
+
+
+@pytest.mark.parametrize(("expr", "terms"), [
+    ("CC-BY-SA-3.0 OR GFDL-1.3-or-later", ["CC-BY-SA-3.0", "GFDL-1.3-or-later"]),
+    ("(MIT OR X11) OR LicenseRef-A", ["MIT", "X11", "LicenseRef-A"]),
+    # an OR inside an AND offers no choice of the whole: a split on " OR " got this wrong
+    ("MIT AND (X11 OR 0BSD)", ["MIT AND (X11 OR 0BSD)"]),
+    ("(MIT AND X11) OR 0BSD", ["MIT AND X11", "0BSD"]),
+    ("Apache-2.0 WITH LLVM-exception OR mit", ["Apache-2.0 WITH LLVM-exception", "MIT"]),
+    ("LicenseRef-All-Rights-Reserved", ["LicenseRef-All-Rights-Reserved"]),
+    ("NOASSERTION", ["NOASSERTION"]),
+])
+def test_or_terms_are_the_top_level_alternatives(expr: str, terms: list[str]) -> None:
+    assert or_terms(expr) == terms
+
+
+@pytest.mark.parametrize("bad", ["", "MIT OR OR (", "Not-A-License-9"])
+def test_expression_helpers_refuse_invalid_expressions(bad: str) -> None:
+    with pytest.raises(ValueError):
+        expression_ids(bad)
+    with pytest.raises(ValueError):
+        or_terms(bad)
 
 
 def _emitted_ids() -> set[str]:

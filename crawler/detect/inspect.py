@@ -37,7 +37,7 @@ from crawler.detect.signals.meta import meta_evidence
 from crawler.detect.signals.optout import page_optout
 from crawler.detect.signals.structured import structured_evidence
 from crawler.detect.signals.text import CopyrightNotice, text_evidence
-from crawler.licenses import license_info
+from crawler.licenses import license_info, or_terms
 from crawler.licenses.ids import ALL_RIGHTS_RESERVED, NOASSERTION
 from crawler.site.context import SiteContext
 from crawler.site.user_policy import SitePolicy
@@ -162,8 +162,8 @@ def attribution(
 
 def _license_words(expression: str) -> str:
     words = []
-    for term in expression.split(" OR "):
-        info = license_info(term.strip("() "))
+    for term in or_terms(expression):
+        info = license_info(term)
         words.append(f"{info.name} ({info.url})" if info.url else info.name)
     return " or ".join(words)
 

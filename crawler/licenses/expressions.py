@@ -1,4 +1,9 @@
-"""SPDX license expressions: parsing, normalization, LicenseRef- listing.
+"""SPDX license expressions: the project's one parser, normalization, ids and alternatives.
+
+Every piece of licrawl that reads an expression goes through :func:`parse` (cached): the
+SPDX document of a shard (which takes the ``LicenseExpression`` objects as they are), the
+categories, the filter policy, the attribution line; nothing splits expression strings by
+hand.
 
 license-expression's ``get_spdx_licensing()`` maps some ``LicenseRef-`` ids onto ScanCode
 aliases (``LicenseRef-PublicDomain`` becomes ``LicenseRef-scancode-public-domain``). We
@@ -94,6 +99,38 @@ def normalize_expression(expr: str) -> str:
     if isinstance(expr, str) and expr.strip().upper() in SPECIAL:
         return expr.strip().upper()
     return parse(expr).render()
+
+
+def expression_ids(expr: str) -> list[str]:
+    """The license and exception ids of ``expr``, each occurrence, in order of appearance.
+
+    ``"MIT OR (Apache-2.0 WITH LLVM-exception)"`` gives ``["MIT", "Apache-2.0",
+    "LLVM-exception"]``, in their normalized form; ``NOASSERTION``/``NONE`` give themselves.
+    Raises ``ValueError`` for an invalid expression.
+    """
+    if isinstance(expr, str) and expr.strip().upper() in SPECIAL:
+        return [expr.strip().upper()]
+    return [s.key for s in licensing().license_symbols(parse(expr), unique=False,
+                                                       decompose=True)]
+
+
+def or_terms(expr: str) -> list[str]:
+    """The alternatives of ``expr``: its top-level ``OR`` terms, each rendered normalized.
+
+    ``"MIT OR (GPL-2.0-only AND LicenseRef-X)"`` gives ``["MIT", "GPL-2.0-only AND
+    LicenseRef-X"]``; nested alternatives are flattened (``"(MIT OR X11) OR 0BSD"`` gives
+    three terms); an expression that is not an ``OR`` (``NOASSERTION`` included) gives
+    itself, normalized. Raises ``ValueError`` for an invalid expression.
+    """
+    if isinstance(expr, str) and expr.strip().upper() in SPECIAL:
+        return [expr.strip().upper()]
+    return [node.render() for node in _alternatives(parse(expr))]
+
+
+def _alternatives(node: LicenseExpression) -> list[LicenseExpression]:
+    if is_or(node):
+        return [term for arg in node.args for term in _alternatives(arg)]
+    return [node]
 
 
 def license_refs(expr: str) -> list[str]:

@@ -10,14 +10,19 @@ its users share one list of stable names.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from crawler.licenses import CATEGORY_ORDER, category, expression_allowed, normalize_expression
+from crawler.licenses import (
+    CATEGORY_ORDER,
+    category,
+    expression_allowed,
+    expression_ids,
+    normalize_expression,
+)
 
 DEFAULT_POLICY = "open"
 
@@ -43,7 +48,6 @@ _KEYS = {
     "allow_optout": bool,
     "allow_conflict": bool,
 }
-_OPERATORS = {"AND", "OR", "WITH"}
 
 
 #: The subsets ``licrawl filter`` can write.
@@ -117,12 +121,6 @@ class Policy:
             "allow_optout": self.allow_optout,
             "allow_conflict": self.allow_conflict,
         }
-
-
-def expression_ids(expression: str) -> list[str]:
-    """The license and exception ids of an SPDX expression, in order of appearance."""
-    tokens = re.findall(r"[^\s()]+", expression)
-    return [t for t in tokens if t.upper() not in _OPERATORS]
 
 
 def preset_names() -> list[str]:
