@@ -13,9 +13,9 @@ from spdx_tools.spdx.parser.parse_anything import parse_file
 
 from crawler.cli import main
 from crawler.core.schema import SCHEMA_VERSION_KEY, record_schema
-from crawler.stages.filter.manifest import MANIFEST_SCHEMA, license_details
+from crawler.stages.filter.manifest import MANIFEST_SCHEMA, has_no_license, license_details
 from crawler.stages.filter.policy import load_policy
-from crawler.stages.filter.stage import FilterError, Rules, filter_shards
+from crawler.stages.filter.stage import Rules, filter_shards
 from crawler.stages.runner import StageError
 from crawler.store.shards import ShardWriter
 from crawler.store.spdx import spdx_path_for, validate_document
@@ -117,6 +117,16 @@ def test_flags_let_optout_and_conflict_pass(tmp_path: Path) -> None:
     assert report["kept"] == 4
     assert report["settings"]["exclude_optout"] is False
     assert report["settings"]["min_confidence"] == 0.25
+    # the policy block shows the policy as applied, the flags included
+    policy = json.loads((tmp_path / "out" / "report.json").read_text())["settings"]["policy"]
+    assert policy["name"] == "open"
+    assert policy["allow_optout"] is True and policy["allow_conflict"] is True
+
+
+def test_policy_block_without_flags_keeps_the_policy_values(tmp_path: Path) -> None:
+    report = run(tmp_path, [row(0)], allow_conflict=True)
+    assert report["settings"]["policy"]["allow_optout"] is False
+    assert report["settings"]["policy"]["allow_conflict"] is True
 
 
 def test_min_confidence_flag_overrides_policy(tmp_path: Path) -> None:
@@ -161,6 +171,70 @@ def test_attributed_subset_without_policy(tmp_path: Path) -> None:
         "https://site0.example/doc/6": "optout:robots:CCBot",
         "urn:doc:7": "no-attribution:url",
     }
+
+
+def test_attributed_manifest_says_when_a_work_has_no_license(tmp_path: Path) -> None:
+    rows = [row(0, title="Licensed"),
+            row(1, title="Reserved", license="LicenseRef-All-Rights-Reserved",
+                license_category="reserved", copyright="© 2024 Jane Doe. All rights reserved."),
+            row(2, title="Mixed", license="CC-BY-4.0 AND LicenseRef-All-Rights-Reserved",
+                license_category="reserved")]
+    report = run(tmp_path, rows, subset="attributed", policy=None)
+    assert report["kept"] == 3 and report["kept_without_license"] == 1
+    out = tmp_path / "out"
+    manifest = {r["title"]: r for r in pq.read_table(out / "attribution.parquet").to_pylist()}
+    assert {t: r["no_license"] for t, r in manifest.items()} == {
+        "Licensed": False, "Reserved": True, "Mixed": False}
+    assert manifest["Reserved"]["attribution"] == (
+        '"Reserved" by Jane Doe, https://site1.example/doc/1, no license (all rights reserved); '
+        "text extracted from the original HTML")
+    assert manifest["Reserved"]["license_url"] is None
+    text = (out / "ATTRIBUTION.txt").read_text("utf-8")
+    assert "This dataset holds 3 documents; 1 of them has no license.\n" in text
+    assert "Each work is used under the license named with it" not in text
+    assert ("Reserved\n  Author: Jane Doe\n  Copyright: © 2024 Jane Doe. All rights reserved.\n"
+            "  Source: https://site1.example/doc/1\n"
+            "  License: no license (all rights reserved)\n"
+            "  Note: no license to reuse this work is known;") in text
+    assert text.count("  Note: ") == 1
+    assert ("  License: Creative Commons Attribution 4.0 International AND All rights reserved "
+            "<https://creativecommons.org/licenses/by/4.0/>\n") in text
+
+
+def test_licensed_subset_header_has_no_no_license_note(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    write_shard(tmp_path / "in" / "a.parquet", [row(0), row(1)])
+    assert main(["filter", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
+                 "--quiet"]) == 0
+    assert "no license" not in capsys.readouterr().out
+    text = (tmp_path / "out" / "ATTRIBUTION.txt").read_text("utf-8")
+    assert "no license" not in text and "This dataset holds" not in text
+    assert "A work with a license is used under the license named with it" in text
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["kept_without_license"] == 0
+
+
+def test_cli_table_counts_works_without_a_license(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    write_shard(tmp_path / "in" / "a.parquet",
+                [row(0), row(1, license="LicenseRef-All-Rights-Reserved",
+                             license_category="reserved")])
+    assert main(["filter", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
+                 "--subset", "attributed", "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].startswith("kept                 2")
+    assert lines[3] == ("  no license         1   50.0%  of the kept: all rights reserved or "
+                        "none found")
+
+
+@pytest.mark.parametrize(("expression", "none"), [
+    ("LicenseRef-All-Rights-Reserved", True), ("NOASSERTION", True), ("", True),
+    (None, True), ("CC-BY-4.0", False), ("LicenseRef-PublicDomain", False),
+    ("CC-BY-4.0 AND LicenseRef-All-Rights-Reserved", False),
+    ("(LicenseRef-All-Rights-Reserved)", True), ("MIT OR OR (", False)])
+def test_has_no_license(expression: str | None, none: bool) -> None:
+    assert has_no_license(expression) is none
 
 
 def test_attributed_subset_with_policy(tmp_path: Path) -> None:
@@ -264,7 +338,7 @@ def test_several_shards_in_parallel_and_rotation(tmp_path: Path) -> None:
 
 def test_cli_prints_table_and_writes_report(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    shard = write_shard(tmp_path / "in" / "a.parquet",
+    write_shard(tmp_path / "in" / "a.parquet",
                         [row(0), row(1, ai_optout=["robots:GPTBot"])])
     code = main(["filter", str(tmp_path / "in"), "--out", str(tmp_path / "out"),
                  "--policy", "permissive", "--jobs", "1"])

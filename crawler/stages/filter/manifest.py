@@ -3,12 +3,18 @@
 Two files, written batch by batch (bounded memory):
 
 - ``attribution.parquet``: one row per document with ``id``, ``url``, ``title``,
-  ``authors``, ``copyright``, ``license``, ``license_name``, ``license_url`` and
-  ``attribution`` (one TASL line: title, author, source, license).
+  ``authors``, ``copyright``, ``license``, ``license_name``, ``license_url``,
+  ``no_license`` and ``attribution`` (one TASL line: title, author, source, license).
 - ``ATTRIBUTION.txt``: the same, readable, one block per document with what Creative
   Commons licenses ask of a reuser (CC BY 4.0 §3(a)(1)): the creator, the copyright notice,
   the title, the source link, the license name and link, and an indication of changes
   ("text extracted from the original HTML").
+
+A work without a license (all rights reserved, or no license found: :func:`has_no_license`)
+can be in a subset whose rules allow it (``attributed`` without a policy, or a policy that
+allows the ``reserved`` category). The manifest says so plainly for each such work
+(``no_license`` true, "License: no license ..." and a note in its block), and the header of
+``ATTRIBUTION.txt`` counts them instead of claiming every work is licensed.
 
 Strings are built with vectorized ``pyarrow.compute`` joins; license names and URLs are
 looked up once per distinct license expression.
@@ -25,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crawler.licenses import license_info
+from crawler.licenses.ids import ALL_RIGHTS_RESERVED
 from crawler.stages.filter.policy import expression_ids
 
 MANIFEST_PARQUET = "attribution.parquet"
@@ -42,20 +49,73 @@ MANIFEST_SCHEMA = pa.schema([
     pa.field("license", pa.string(), nullable=False),
     pa.field("license_name", pa.string()),
     pa.field("license_url", pa.string()),
+    pa.field("no_license", pa.bool_(), nullable=False),
     pa.field("attribution", pa.string(), nullable=False),
 ])
 
-TEXT_HEADER = """\
+TEXT_TITLE = """\
 Attribution for the documents of this dataset
 =============================================
 
+"""
+TEXT_INTRO = """\
 Each document below was collected from the web page given as its source. Its text was
 extracted from the original HTML page (boilerplate such as menus, headers and footers was
-removed); no other change was made. Each work is used under the license named with it, at
-the link given; it is provided by its licensor "as is", without warranties of any kind.
-Copyright in each work stays with its author(s) as noted.
+removed); no other change was made. Copyright in each work stays with its author(s) as
+noted.
 
+A work with a license is used under the license named with it, at the link given; it is
+provided by its licensor "as is", without warranties of any kind.
 """
+TEXT_NO_LICENSE = """\
+A work whose license reads "no license" has none: its author reserves all rights, or no
+license was found for it. It is included only because the rules of this subset allow
+works without a license; no permission to reuse it is given or implied.
+"""
+
+#: What the "License:" line and the attribution line say for a work without a license.
+RESERVED_LABEL = "no license (all rights reserved)"
+NOT_FOUND_LABEL = "no license found (NOASSERTION)"
+NO_LICENSE_NOTE = ("  Note: no license to reuse this work is known; it is included only because\n"
+                   "        the rules of this subset allow works without a license.\n")
+
+
+def _ids(expression: str | None) -> list[str] | None:
+    """The ids of ``expression`` (``[]`` when empty), ``None`` when it is not valid."""
+    if not (expression or "").strip():
+        return []
+    try:
+        return expression_ids(expression or "")
+    except ValueError:
+        return None
+
+
+def has_no_license(expression: str | None) -> bool:
+    """True when ``expression`` grants no license: ``NOASSERTION`` (or empty), or all rights
+    reserved and nothing else (a compound with a real license is not "no license"; an
+    invalid expression is shown as written)."""
+    ids = _ids(expression)
+    return ids is not None and all(i in (NOASSERTION, "NONE", ALL_RIGHTS_RESERVED)
+                                   for i in ids)
+
+
+def no_license_label(expression: str | None) -> str | None:
+    """The "License:" wording of a work without a license (``None`` for a licensed work)."""
+    if not has_no_license(expression):
+        return None
+    return RESERVED_LABEL if ALL_RIGHTS_RESERVED in (_ids(expression) or []) \
+        else NOT_FOUND_LABEL
+
+
+def text_header(documents: int, without_license: int) -> str:
+    """The header of ``ATTRIBUTION.txt`` for ``documents`` works, ``without_license`` of
+    which have no license."""
+    if not without_license:
+        return TEXT_TITLE + TEXT_INTRO + "\n"
+    count = (f"This dataset holds {documents:,} document{'s' if documents != 1 else ''}; "
+             f"{without_license:,} of them {'has' if without_license == 1 else 'have'} "
+             "no license.\n\n")
+    return TEXT_TITLE + count + TEXT_INTRO + "\n" + TEXT_NO_LICENSE + "\n"
 
 
 def license_details(expression: str) -> tuple[str | None, str | None]:
@@ -71,22 +131,26 @@ def license_details(expression: str) -> tuple[str | None, str | None]:
 
 
 class _LicenseLookup:
-    """License name and URL columns for a license column, one lookup per distinct value."""
+    """License name, URL and "no license" wording columns for a license column, one lookup
+    per distinct value."""
 
     def __init__(self) -> None:
-        self._cache: dict[str, tuple[str | None, str | None]] = {}
+        self._cache: dict[str, tuple[str | None, str | None, str | None]] = {}
 
-    def columns(self, licenses: pa.Array) -> tuple[pa.Array, pa.Array]:
+    def columns(self, licenses: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """(names, URLs, no-license labels: null for a licensed work) for ``licenses``."""
         encoded = pc.dictionary_encode(licenses)
         values = encoded.dictionary.to_pylist()
         details = [self._details(v) for v in values]
-        names = pa.array([d[0] for d in details], pa.string())
-        urls = pa.array([d[1] for d in details], pa.string())
-        return names.take(encoded.indices), urls.take(encoded.indices)
+        names, urls, labels = (pa.array([d[k] for d in details], pa.string())
+                               for k in range(3))
+        return (names.take(encoded.indices), urls.take(encoded.indices),
+                labels.take(encoded.indices))
 
-    def _details(self, expression: str) -> tuple[str | None, str | None]:
+    def _details(self, expression: str) -> tuple[str | None, str | None, str | None]:
         if expression not in self._cache:
-            self._cache[expression] = license_details(expression)
+            self._cache[expression] = (*license_details(expression),
+                                       no_license_label(expression))
         return self._cache[expression]
 
 
@@ -105,24 +169,27 @@ def _non_empty(values: pa.Array) -> pa.Array:
     return pc.fill_null(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0), False)
 
 
-def manifest_batch(batch: pa.RecordBatch, names: pa.Array, urls: pa.Array
-                   ) -> tuple[pa.RecordBatch, pa.Array]:
-    """(manifest rows, text blocks) for kept record rows and their license names and URLs."""
+def manifest_batch(batch: pa.RecordBatch, names: pa.Array, urls: pa.Array,
+                   no_license: pa.Array) -> tuple[pa.RecordBatch, pa.Array]:
+    """(manifest rows, text blocks) for kept record rows, their license names and URLs, and
+    the "no license" wording of each row (null for a licensed work)."""
     title, url, copyright_ = (batch.column(c) for c in ("title", "url", "copyright"))
     authors = batch.column("authors")
     who = pc.binary_join(authors, ", ")
     has_author = _non_empty(who)
     has_title = _non_empty(title)
     has_copyright = _non_empty(copyright_)
-    has_license_url = pc.is_valid(urls)
+    unlicensed = pc.is_valid(no_license)
+    has_license_url = pc.and_(pc.is_valid(urls), pc.invert(unlicensed))
     credit = pc.if_else(has_author, who, copyright_)
     has_credit = _non_empty(credit)
-    license_text = pc.coalesce(names, "no license asserted")
+    license_text = pc.coalesce(no_license, names, NOT_FOUND_LABEL)
     line = _join(
         pc.if_else(has_title, _join('"', title, '"'), url),
         _when(has_credit, _join(" by ", credit)),
         _when(has_title, _join(", ", url)),
-        ", ", license_text, _when(has_license_url, _join(" (", urls, ")")),
+        ", ", license_text,
+        _when(has_license_url, _join(" (", urls, ")")),
         "; ", CHANGES,
     )
     block = _join(
@@ -131,11 +198,12 @@ def manifest_batch(batch: pa.RecordBatch, names: pa.Array, urls: pa.Array
         _when(has_copyright, _join("  Copyright: ", copyright_, "\n")),
         "  Source: ", url, "\n",
         "  License: ", license_text, _when(has_license_url, _join(" <", urls, ">")), "\n",
+        _when(unlicensed, pa.scalar(NO_LICENSE_NOTE)),
         "  Changes: ", CHANGES, "\n\n",
     )
     rows = pa.RecordBatch.from_arrays(
         [batch.column("id"), url, title, authors, copyright_, batch.column("license"),
-         names, urls, line],
+         names, urls, unlicensed, line],
         schema=MANIFEST_SCHEMA,
     )
     return rows, block
@@ -169,8 +237,8 @@ class ManifestWriter:
         """Add kept record rows (a batch of the record schema)."""
         if batch.num_rows == 0:
             return
-        names, urls = self._lookup.columns(batch.column("license"))
-        rows, blocks = manifest_batch(batch, names, urls)
+        names, urls, no_license = self._lookup.columns(batch.column("license"))
+        rows, blocks = manifest_batch(batch, names, urls, no_license)
         self._pending.append(rows)
         self._pending_rows += rows.num_rows
         if self._pending_rows >= ROW_GROUP_ROWS:
@@ -200,12 +268,18 @@ class ManifestWriter:
 
 def merge_manifests(parts: list[tuple[Path, Path]], out_dir: Path) -> int:
     """Merge worker parts into ``out_dir/attribution.parquet`` and ``out_dir/ATTRIBUTION.txt``
-    (streamed, row group by row group); returns the number of rows."""
+    (streamed, row group by row group); returns the number of rows. The text header counts
+    the works without a license (read first from the parts' ``no_license`` column)."""
+    documents = without_license = 0
+    for parquet_part, _ in parts:
+        flags = pq.read_table(parquet_part, columns=["no_license"]).column("no_license")
+        documents += len(flags)
+        without_license += pc.sum(flags).as_py() or 0
     rows = 0
     with pq.ParquetWriter(out_dir / MANIFEST_PARQUET, MANIFEST_SCHEMA,
                           compression="zstd") as writer, \
             open(out_dir / MANIFEST_TEXT, "wb") as text:
-        text.write(TEXT_HEADER.encode())
+        text.write(text_header(documents, without_license).encode())
         for parquet_part, text_part in parts:
             part = pq.ParquetFile(parquet_part)
             for i in range(part.num_row_groups):

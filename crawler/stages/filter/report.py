@@ -1,7 +1,9 @@
 """Counting what ``licrawl filter`` kept and excluded, and telling it (``report.json``, table).
 
 Workers each fill a :class:`FilterCounts` batch by batch with vectorized value counts; the
-main process merges them and renders the report.
+main process merges them and renders the report. Kept works without a license (all rights
+reserved, or none found; see :func:`crawler.stages.filter.manifest.has_no_license`) are
+counted, since a subset whose rules allow them (``attributed``) may hold some.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crawler.stages.filter.manifest import has_no_license
+
 TOP_HOSTS = 20
 
 
@@ -23,6 +27,7 @@ class FilterCounts:
     files: int = 0
     rows_in: int = 0
     kept: int = 0
+    kept_without_license: int = 0
     excluded: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     checks: Counter[str] = field(default_factory=Counter)
@@ -45,6 +50,9 @@ class FilterCounts:
         self.rows_in += batch.num_rows
         self.kept += n_kept
         self.excluded += batch.num_rows - n_kept
+        if n_kept:
+            self.kept_without_license += _count_no_license(
+                batch.column("license").filter(kept_mask))
         _count(self.reasons, reasons)
         for check in failing.values():
             _count(self.checks, check)
@@ -68,6 +76,7 @@ class FilterCounts:
         self.files += other.files
         self.rows_in += other.rows_in
         self.kept += other.kept
+        self.kept_without_license += other.kept_without_license
         self.excluded += other.excluded
         for name in ("reasons", "checks", "optout_signals", "category_kept",
                      "category_excluded", "hosts_kept", "hosts_excluded"):
@@ -86,15 +95,37 @@ def _count(counter: Counter[str], values: pa.Array) -> None:
             counter[value] += n
 
 
+def _count_no_license(licenses: pa.Array) -> int:
+    """How many of ``licenses`` grant no license, judged once per distinct value."""
+    counts = pc.value_counts(pc.fill_null(licenses, "NOASSERTION"))
+    return sum(n for value, n in zip(counts.field("values").to_pylist(),
+                                     counts.field("counts").to_pylist(), strict=True)
+               if has_no_license(value))
+
+
+def _applied_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` with the policy block as applied: ``--allow-optout`` and
+    ``--allow-conflict`` (``exclude_optout``/``exclude_conflict`` false) override the
+    policy file's ``allow_optout`` and ``allow_conflict``."""
+    policy = settings.get("policy")
+    if not policy:
+        return settings
+    return {**settings, "policy": {**policy,
+                                   "allow_optout": not settings["exclude_optout"],
+                                   "allow_conflict": not settings["exclude_conflict"]}}
+
+
 def build_report(counts: FilterCounts, *, settings: dict[str, Any], inputs: list[str],
                  input_bytes: int, outputs: dict[str, Any], elapsed: float) -> dict[str, Any]:
-    """The content of ``report.json``."""
+    """The content of ``report.json``; ``kept_without_license`` counts the kept works that
+    have no license (all rights reserved, or none found)."""
     return {
-        "settings": settings,
+        "settings": _applied_settings(settings),
         "inputs": {"files": inputs, "file_count": len(inputs), "bytes": input_bytes,
                    "rows": counts.rows_in, "dropped_columns": counts.dropped_columns},
         "outputs": outputs,
         "kept": counts.kept,
+        "kept_without_license": counts.kept_without_license,
         "excluded": counts.excluded,
         "excluded_by_reason": dict(counts.reasons.most_common()),
         "failing_checks": dict(counts.checks.most_common()),
@@ -118,6 +149,9 @@ def format_table(report: dict[str, Any], *, top: int = 10) -> str:
         f"input     {report['inputs']['file_count']:,} files, {total:,} rows, "
         f"{report['inputs']['bytes'] / 2**20:,.1f} MiB",
         f"kept      {report['kept']:>12,}  {_share(report['kept'], total)}",
+        *([f"  no license{report['kept_without_license']:>10,}  "
+           f"{_share(report['kept_without_license'], total)}  of the kept: all rights "
+           "reserved or none found"] if report["kept_without_license"] else []),
         f"excluded  {report['excluded']:>12,}  {_share(report['excluded'], total)}",
     ]
     if report["excluded_by_reason"]:
