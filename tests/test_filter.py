@@ -474,3 +474,4 @@ def test_license_details_name_each_id_of_a_compound_expression() -> None:
     assert name == "MIT-0 AND MIT License"
     assert urls == "https://spdx.org/licenses/MIT-0.html https://opensource.org/license/mit"
     assert license_details("NOASSERTION") == (None, None)
+    assert license_details("MIT OR OR (") == ("MIT OR OR (", None)

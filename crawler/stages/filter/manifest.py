@@ -120,10 +120,14 @@ def text_header(documents: int, without_license: int) -> str:
 
 def license_details(expression: str) -> tuple[str | None, str | None]:
     """(readable name, URL) of an SPDX expression; ids of a compound expression are named
-    one by one and their URLs joined with a space. ``NOASSERTION`` has neither."""
+    one by one and their URLs joined with a space. ``NOASSERTION`` has neither; a value that
+    is not a valid expression is named as written, without a URL."""
     if expression == NOASSERTION:
         return None, None
-    infos = {i: license_info(i) for i in expression_ids(expression)}
+    ids = _ids(expression)
+    if ids is None:
+        return expression, None
+    infos = {i: license_info(i) for i in ids}
     name = re.sub(r"[^\s()]+", lambda m: infos[m[0]].name if m[0] in infos else m[0],
                   expression)
     urls = dict.fromkeys(info.url for info in infos.values() if info.url)
