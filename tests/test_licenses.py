@@ -587,6 +587,17 @@ def test_license_refs() -> None:
     assert license_refs("NOASSERTION") == []
 
 
+@pytest.mark.parametrize("source", ["https://spdx.org/licenses/Classpath-exception-2.0.html",
+                                    "https://opensource.org/licenses/LLVM-exception",
+                                    "https://choosealicense.com/licenses/gcc-exception-3.1/",
+                                    "Classpath-exception-2.0", "llvm-exception"])
+def test_an_exception_id_is_no_license(source: str) -> None:
+    # found by tests/test_licenses_properties.py: these gave the exception id as a license,
+    # which no expression (and so no row) can hold
+    assert (spdx_from_url(source) if "/" in source else spdx_from_name(source)) is None
+    assert normalize_expression("GPL-2.0-only WITH Classpath-exception-2.0")
+
+
 @pytest.mark.parametrize(("expr", "ids"), [
     ("MIT OR (Apache-2.0 WITH LLVM-exception)", ["MIT", "Apache-2.0", "LLVM-exception"]),
     ("gpl-2.0 AND (mit OR LicenseRef-Foo.1) AND MIT", ["GPL-2.0-only", "MIT", "LicenseRef-Foo.1",

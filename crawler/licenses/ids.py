@@ -139,6 +139,13 @@ def spdx_lookup(name: str) -> str | None:
     return _spdx_list().ids.get(name.strip().lower())
 
 
+def spdx_license_lookup(name: str) -> str | None:
+    """:func:`spdx_lookup` for licenses only: an exception id (``Classpath-exception-2.0``)
+    names no license (it only amends one, after ``WITH``) and gives ``None``."""
+    found = spdx_lookup(name)
+    return None if found in _spdx_list().exceptions else found
+
+
 def is_spdx_id(name: str) -> bool:
     """True when ``name`` is exactly a current SPDX license or exception id."""
     return spdx_lookup(name) == name

@@ -48,6 +48,7 @@ from crawler.licenses.ids import (
     cc_type,
     gnu_unversioned,
     is_spdx_id,
+    spdx_license_lookup,
     spdx_lookup,
 )
 from crawler.licenses.urls import spdx_from_url
@@ -428,7 +429,7 @@ def spdx_from_name(name: str) -> str | None:
     name = name.strip()
     if not name:
         return None
-    direct = spdx_lookup(name)
+    direct = spdx_license_lookup(name)
     if direct:
         return direct
     if name.startswith("LicenseRef-"):

@@ -52,6 +52,7 @@ from crawler.licenses.ids import (
     cc_type,
     gnu_unversioned,
     is_spdx_id,
+    spdx_license_lookup,
     spdx_lookup,
 )
 
@@ -169,7 +170,7 @@ def _opensource(segments: list[str]) -> str | None:
     if len(segments) != 2 or segments[0] not in ("licenses", "license"):
         return None
     name = re.sub(r"\.(?:php|html?)$", "", segments[1])
-    return _OSI_OLD.get(name) or spdx_lookup(name)
+    return _OSI_OLD.get(name) or spdx_license_lookup(name)
 
 
 def _apache(segments: list[str]) -> str | None:
@@ -220,13 +221,13 @@ def _spdx_org(segments: list[str]) -> str | None:
     if len(segments) != 2 or segments[0] != "licenses":
         return None
     name = re.sub(r"\.(?:html?|json|txt)$", "", segments[1])
-    return spdx_lookup(name)
+    return spdx_license_lookup(name)
 
 
 def _choosealicense(segments: list[str]) -> str | None:
     if len(segments) != 2 or segments[0] != "licenses":
         return None
-    return spdx_lookup(segments[1])
+    return spdx_license_lookup(segments[1])
 
 
 def _unlicense(segments: list[str]) -> str | None:
