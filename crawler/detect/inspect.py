@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 import lxml.etree
 import py3langid
 
-from crawler.core.evidence import Evidence
+from crawler.core.evidence import Evidence, Kind, Where
 from crawler.detect.extract import (
     Headers,
     InspectError,
@@ -132,7 +132,11 @@ def _site_policy_evidence(policy: SitePolicy | None, url: str | None) -> Evidenc
         return None
     value = f"{rule.pattern} -> {rule.spdx}" + (f" ({rule.note})" if rule.note else "")
     return Evidence(
-        "site-policy", value, rule.spdx, "site-policy", weigh("site-policy", "site-policy")
+        Kind.SITE_POLICY,
+        value,
+        rule.spdx,
+        Where.SITE_POLICY,
+        weigh(Kind.SITE_POLICY, Where.SITE_POLICY),
     )
 
 

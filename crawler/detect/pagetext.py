@@ -84,6 +84,10 @@ _BLOCK = frozenset(
 )
 _SPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)|\n|\s[|·•]\s")
+# How far a sentence or a line is followed on either side of a match: a page with no
+# sentence end or line break for megabytes must not make every match read to its end.
+_REACH_BACK = 400
+_REACH = 2000
 
 
 @dataclass(slots=True)
@@ -100,20 +104,26 @@ class PageText:
         return self.owners[max(i, 0)]
 
     def sentence(self, start: int, end: int) -> tuple[int, int]:
-        """Bounds of the sentence around ``text[start:end]`` (line breaks end sentences)."""
+        """Bounds of the sentence around ``text[start:end]`` (line breaks end sentences),
+        at most 400 characters before the match and 2,000 after it."""
         text = self.text
         left = 0
-        for m in _SENTENCE_END.finditer(text, max(0, start - 400), start):
+        for m in _SENTENCE_END.finditer(text, max(0, start - _REACH_BACK), start):
             left = m.end()
-        m = _SENTENCE_END.search(text, end)
-        right = m.end() if m else len(text)
+        limit = min(len(text), end + _REACH)
+        m = _SENTENCE_END.search(text, end, limit)
+        right = m.end() if m else limit
         return left, right
 
     def block(self, start: int, end: int) -> tuple[int, int]:
-        """Bounds of the line (block element) around ``text[start:end]``."""
-        left = self.text.rfind("\n", 0, start) + 1
-        right = self.text.find("\n", end)
-        return left, len(self.text) if right < 0 else right
+        """Bounds of the line (block element) around ``text[start:end]``, at most 2,000
+        characters on either side of the match."""
+        floor = max(0, start - _REACH)
+        left = self.text.rfind("\n", floor, start)
+        left = left + 1 if left >= 0 else floor
+        limit = min(len(self.text), end + _REACH)
+        right = self.text.find("\n", end, limit)
+        return left, limit if right < 0 else right
 
 
 def page_text(tree: lxml.html.HtmlElement) -> PageText:

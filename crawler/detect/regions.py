@@ -19,20 +19,23 @@ Regions, from the most to the least specific:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import lxml.etree
 import lxml.html
 
+from crawler.core.evidence import Where
+
 CAPTION, COMMENT, MAIN, FOOTER, SIDEBAR, NAV, HEADER, HEAD, BODY = (
-    "caption",
-    "comment",
-    "main",
-    "footer",
-    "sidebar",
-    "nav",
-    "page-header",
-    "head",
-    "body",
+    Where.CAPTION,
+    Where.COMMENT,
+    Where.MAIN,
+    Where.FOOTER,
+    Where.SIDEBAR,
+    Where.NAV,
+    Where.PAGE_HEADER,
+    Where.HEAD,
+    Where.BODY,
 )
 SCOPED_OUT = frozenset({CAPTION, COMMENT})
 
@@ -152,52 +155,84 @@ def _is_article(el: lxml.html.HtmlElement) -> bool:
 
 
 class RegionMap:
-    """Classifies elements of one tree into regions, memoising along the ancestor chain."""
+    """Classifies elements of one tree into regions.
+
+    What decides an element's region is a summary of its ancestor chain (inside
+    ``<head>``, inside a caption or comment section, inside the article, the nearest
+    ancestor that names a region); it is kept per element and built from the parent's, so
+    a page costs one pass over its elements however many signals ask and however deep it
+    nests."""
 
     def __init__(self) -> None:
-        self._memo: dict[lxml.etree._Element, str] = {}
+        self._chain: dict[lxml.etree._Element, _Chain] = {}
+        self._footer: dict[lxml.etree._Element, tuple[bool, bool]] = {}
 
-    def region(self, el: lxml.etree._Element) -> str:
+    def region(self, el: lxml.etree._Element) -> Where:
         """The region of ``el`` (see the module docstring)."""
-        if el in self._memo:
-            return self._memo[el]
-        chain: list[lxml.etree._Element] = []
-        node: lxml.etree._Element | None = el
-        while node is not None:
-            chain.append(node)
-            node = node.getparent()
-        result = self._classify(chain)
-        self._memo[el] = result
-        return result
+        chain = self._summary(el)
+        if chain.head:
+            return HEAD
+        if chain.caption:
+            return CAPTION
+        if chain.comment:
+            return COMMENT
+        if chain.nearest is None:
+            return BODY
+        if chain.nearest in (FOOTER, HEADER) and chain.article:
+            return MAIN
+        return chain.nearest
 
-    @staticmethod
-    def in_article_footer(el: lxml.etree._Element) -> bool:
+    def _summary(self, el: lxml.etree._Element) -> _Chain:
+        pending: list[lxml.etree._Element] = []
+        node: lxml.etree._Element | None = el
+        while node is not None and node not in self._chain:
+            pending.append(node)
+            node = node.getparent()
+        above = self._chain[node] if node is not None else _Chain()
+        for node in reversed(pending):
+            if isinstance(node.tag, str):
+                own = _own_region(node)
+                above = _Chain(
+                    head=above.head or node.tag == "head",
+                    caption=above.caption or own == CAPTION,
+                    comment=above.comment or own == COMMENT,
+                    article=above.article or _is_article(node),
+                    nearest=own if own is not None else above.nearest,
+                )
+            self._chain[node] = above
+        return above
+
+    def in_article_footer(self, el: lxml.etree._Element) -> bool:
         """Whether ``el`` sits in the article's own footer (a ``<footer>``, ``role=
         contentinfo`` or footer/copyright class inside ``<article>``/``<main>``): the place
         for the article's notices, not its text."""
-        in_footer = False
+        reached, footer = self._up_to_article(el)
+        return reached and footer
+
+    def _up_to_article(self, el: lxml.etree._Element) -> tuple[bool, bool]:
+        """(an article is an ancestor-or-self, a footer sits between ``el`` and it)."""
+        pending: list[lxml.etree._Element] = []
         node: lxml.etree._Element | None = el
-        while node is not None:
+        while node is not None and node not in self._footer:
+            pending.append(node)
+            node = node.getparent()
+        reached, footer = self._footer[node] if node is not None else (False, False)
+        for node in reversed(pending):
             if isinstance(node.tag, str):
                 if _is_article(node):
-                    return in_footer
-                in_footer = in_footer or _own_region(node) == FOOTER
-            node = node.getparent()
-        return False
+                    reached, footer = True, False
+                elif _own_region(node) == FOOTER:
+                    footer = True
+            self._footer[node] = (reached, footer)
+        return reached, footer
 
-    @staticmethod
-    def _classify(chain: list[lxml.etree._Element]) -> str:
-        own = [_own_region(n) if isinstance(n.tag, str) else None for n in chain]
-        if any(isinstance(n.tag, str) and n.tag == "head" for n in chain):
-            return HEAD
-        for scoped in (CAPTION, COMMENT):
-            if scoped in own:
-                return scoped
-        in_article = any(isinstance(n.tag, str) and _is_article(n) for n in chain)
-        for region in own:
-            if region is None:
-                continue
-            if region in (FOOTER, HEADER) and in_article:
-                return MAIN
-            return region
-        return BODY
+
+@dataclass(frozen=True, slots=True)
+class _Chain:
+    """What an element's ancestors-or-self say about its region."""
+
+    head: bool = False
+    caption: bool = False
+    comment: bool = False
+    article: bool = False
+    nearest: Where | None = None

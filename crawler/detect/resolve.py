@@ -39,7 +39,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from crawler.core.evidence import Evidence
+from crawler.core.evidence import Evidence, Kind, Where
 from crawler.detect.scoring import HIDDEN, PAGE_LEVEL
 from crawler.licenses import category, more_restrictive, or_terms
 from crawler.licenses.ids import ALL_RIGHTS_RESERVED, NOASSERTION, PUBLIC_DOMAIN
@@ -72,7 +72,7 @@ def level(ev: Evidence) -> str:
         return "page"
     if where in HIDDEN:
         return "hidden"
-    if where == "site-policy":
+    if where == Where.SITE_POLICY:
         return "policy"
     return "site"
 
@@ -177,11 +177,11 @@ def resolve(evidence: Iterable[Evidence]) -> Resolution:
     grants = _fold([ev for ev in live if ev.spdx != ALL_RIGHTS_RESERVED])
     reserved = [ev for ev in live if ev.spdx == ALL_RIGHTS_RESERVED]
     visible_reservation = [ev for ev in reserved if level(ev) in ("page", "site")]
-    explicit_reservation = [ev for ev in visible_reservation if ev.kind == "rights-statement"]
+    explicit_reservation = [ev for ev in visible_reservation if ev.kind == Kind.RIGHTS_STATEMENT]
 
     if grants:
         top = min(_LEVELS.index(level(ev)) for ev in grants)
-        article_reservation = [ev for ev in explicit_reservation if ev.where == "main"]
+        article_reservation = [ev for ev in explicit_reservation if ev.where == Where.MAIN]
         blocked = (
             (top == _LEVELS.index("site") and article_reservation)
             or (top == _LEVELS.index("hidden") and visible_reservation)

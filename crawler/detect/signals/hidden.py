@@ -21,7 +21,7 @@ import re
 import lxml.etree
 import lxml.html
 
-from crawler.core.evidence import Evidence
+from crawler.core.evidence import Evidence, Kind, Qualifier, Where, qualified, scoped
 from crawler.detect import lexicon
 from crawler.detect.scoring import weigh
 from crawler.detect.signals.text import gfdl_variant
@@ -60,10 +60,10 @@ def comment_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
         text = (comment.text or "")[:_MAX_COMMENT]
         if text.lstrip().startswith("[if") or not _COMMENT_HINT.search(text):
             continue
-        where = "html-comment"
+        where: str = Where.HTML_COMMENT
         scope = _COMMENT_SCOPE.search(text)
         if scope:
-            where = f"html-comment:{scope.group(0).lower()}-only"
+            where = scoped(Where.HTML_COMMENT, scope.group(0))
         found: set[str] = set()
         if "rdf" in text.lower() or "creativecommons" in text.lower():
             for m in _URL.finditer(text):
@@ -72,7 +72,11 @@ def comment_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
                     found.add(spdx)
                     evidence.append(
                         Evidence(
-                            "html-comment", m.group(0), spdx, where, weigh("html-comment", where)
+                            Kind.HTML_COMMENT,
+                            m.group(0),
+                            spdx,
+                            where,
+                            weigh(Kind.HTML_COMMENT, where),
                         )
                     )
         for mention in find_license_mentions(text):
@@ -84,18 +88,20 @@ def comment_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
             snippet = " ".join(text[max(0, mention.start - 120) : mention.end + 80].split())
             at = where
             if lexicon.POLICY_NOTE.search(_sentence_before(text, mention.start)):
-                at = "html-comment:policy-note"
-            evidence.append(Evidence("html-comment", snippet, spdx, at, weigh("html-comment", at)))
+                at = qualified(Where.HTML_COMMENT, Qualifier.POLICY_NOTE)
+            evidence.append(
+                Evidence(Kind.HTML_COMMENT, snippet, spdx, at, weigh(Kind.HTML_COMMENT, at))
+            )
         reserved = lexicon.RESERVED.search(text)
         if reserved and not lexicon.SOME_RIGHTS.search(text):
             snippet = " ".join(text[max(0, reserved.start() - 120) : reserved.end() + 40].split())
             evidence.append(
                 Evidence(
-                    "html-comment",
+                    Kind.HTML_COMMENT,
                     snippet,
                     ALL_RIGHTS_RESERVED,
                     where,
-                    weigh("html-comment", where),
+                    weigh(Kind.HTML_COMMENT, where),
                 )
             )
     return evidence
@@ -110,11 +116,11 @@ def script_state_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
             if _RESERVED_STATE.match(m.group(1).strip()):
                 return [
                     Evidence(
-                        "script-json",
+                        Kind.SCRIPT_JSON,
                         m.group(0),
                         ALL_RIGHTS_RESERVED,
-                        "script",
-                        weigh("script-json", "script"),
+                        Where.SCRIPT,
+                        weigh(Kind.SCRIPT_JSON, Where.SCRIPT),
                     )
                 ]
     return []

@@ -11,6 +11,7 @@ when it wraps a license badge.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from urllib.parse import urldefrag, urljoin
@@ -18,7 +19,7 @@ from urllib.parse import urldefrag, urljoin
 import lxml.etree
 import lxml.html
 
-from crawler.core.evidence import Evidence
+from crawler.core.evidence import NOASSERTION, Evidence, Kind, Qualifier, Where, qualified, scoped
 from crawler.detect import lexicon
 from crawler.detect.extract import Headers, header_value
 from crawler.detect.pagetext import PageText
@@ -62,9 +63,15 @@ def http_link_evidence(headers: Headers | None, url: str | None) -> list[Evidenc
             if not rel or not is_license_word(next(g for g in rel.groups() if g is not None)):
                 continue
             target = urljoin(url or "", m.group(1).strip())
-            spdx = spdx_from_url(target) or "NOASSERTION"
-            where = "header" if spdx != "NOASSERTION" else "header:unrecognised"
-            evidence.append(Evidence("http-link", target, spdx, where, weigh("http-link", where)))
+            spdx = spdx_from_url(target) or NOASSERTION
+            where = (
+                Where.HEADER
+                if spdx != NOASSERTION
+                else qualified(Where.HEADER, Qualifier.UNRECOGNISED)
+            )
+            evidence.append(
+                Evidence(Kind.HTTP_LINK, target, spdx, where, weigh(Kind.HTTP_LINK, where))
+            )
     return evidence
 
 
@@ -98,7 +105,10 @@ class LinkScanner:
         self.url = url
         self.ptext = ptext
         self.regions = regions
-        self._offsets: dict[lxml.etree._Element, int] | None = None
+        self._order: dict[lxml.etree._Element, int] | None = None
+        self._owner_order: list[int] = []
+        self._owner_offset: list[int] = []
+        self._media_siblings: dict[lxml.etree._Element, list[lxml.etree._Element]] = {}
         # The text line (block) of each judged link, for dual-grant detection.
         self._lines: dict[Evidence, tuple[int, int]] = {}
 
@@ -112,7 +122,7 @@ class LinkScanner:
         ("..., or ...", "In addition, ... available under ...") form one ``A OR B`` grant."""
         by_line: dict[tuple[int, int], list[Evidence]] = {}
         for ev in links:
-            if ev.kind == "rel-license" and ev.weight > 0 and ev in self._lines:
+            if ev.kind == Kind.REL_LICENSE and ev.weight > 0 and ev in self._lines:
                 by_line.setdefault(self._lines[ev], []).append(ev)
         dual = []
         for (lo, hi), group in by_line.items():
@@ -122,7 +132,7 @@ class LinkScanner:
             best = max(group, key=lambda ev: ev.weight)
             dual.append(
                 Evidence(
-                    "rel-license",
+                    Kind.REL_LICENSE,
                     " | ".join(ev.value for ev in group),
                     " OR ".join(ids),
                     best.where,
@@ -132,16 +142,29 @@ class LinkScanner:
         return dual
 
     def _offset(self, el: lxml.etree._Element) -> int | None:
-        """Offset in the page text of the element's text (or of its nearest ancestor's)."""
-        if self._offsets is None:
-            self._offsets = {}
+        """Offset in the page text of the element's text (or of its nearest ancestor's):
+        the first text, in document order, owned by the element's subtree, else by its
+        parent's subtree, and so on up.
+
+        Elements are numbered in document order once, so that each question is a binary
+        search instead of a walk over the subtree (a list of 50,000 links asks 50,000 of
+        them)."""
+        if self._order is None:
+            self._order = {node: i for i, node in enumerate(self.tree.iter())}
+            first: dict[int, int] = {}
             for start, owner in zip(self.ptext.starts, self.ptext.owners, strict=True):
-                self._offsets.setdefault(owner, start)
+                first.setdefault(self._order[owner], start)
+            self._owner_order = sorted(first)
+            self._owner_offset = [first[i] for i in self._owner_order]
         node: lxml.etree._Element | None = el
         while node is not None:
-            for candidate in node.iter():
-                if candidate in self._offsets:
-                    return self._offsets[candidate]
+            last = node
+            while len(last):
+                last = last[-1]
+            lo, hi = self._order[node], self._order[last]
+            i = bisect.bisect_left(self._owner_order, lo)
+            if i < len(self._owner_order) and self._owner_order[i] <= hi:
+                return self._owner_offset[i]
             node = node.getparent()
         return None
 
@@ -156,18 +179,20 @@ class LinkScanner:
                 spdx = spdx_from_url(urljoin(self.url or "", raw))
             if spdx is None:
                 if rel_words or prop_words:
-                    kind = "rel-license" if rel_words else "rdfa"
+                    kind = Kind.REL_LICENSE if rel_words else Kind.RDFA
                     region = self.regions.region(el)
-                    yield Evidence(kind, raw, "NOASSERTION", f"{region}:unrecognised", 0.0)
+                    yield Evidence(
+                        kind, raw, NOASSERTION, qualified(region, Qualifier.UNRECOGNISED), 0.0
+                    )
                 continue
-            kind = "rel-license" if rel_words else "rdfa" if prop_words else "link"
+            kind = Kind.REL_LICENSE if rel_words else Kind.RDFA if prop_words else Kind.LINK
             yield self._judge(el, kind, raw, spdx)
 
     def _judge(self, el: lxml.etree._Element, kind: str, raw: str, spdx: str) -> Evidence:
         region = self.regions.region(el)
         if region not in SCOPED_OUT and _about_elsewhere(el, self.url):
-            region = "media"
-        if region in SCOPED_OUT or region == "media" or region == HEAD:
+            region = Where.MEDIA
+        if region in SCOPED_OUT or region == Where.MEDIA or region == HEAD:
             return Evidence(kind, raw, spdx, region, weigh(kind, region))
         offset = self._offset(el)
         if offset is None:
@@ -180,7 +205,7 @@ class LinkScanner:
         sentence = self.ptext.text[lo:hi].strip()
         line = self.ptext.block(offset, max(end, offset))
         scope = lexicon.scope_words_before(before) or lexicon.scope_after(after)
-        if kind == "link":
+        if kind == Kind.LINK:
             badge = any(isinstance(c.tag, str) and c.tag == "img" for c in el.iter())
             if badge and not scope and region not in SCOPED_OUT:
                 where = region
@@ -196,22 +221,31 @@ class LinkScanner:
                     self.regions.in_article_footer(el),
                 )
                 if (
-                    where.endswith(":mention")
+                    where == qualified(region, Qualifier.MENTION)
                     and region in (FOOTER, SIDEBAR)
                     and _names_a_license(anchor)
                 ):
                     where = region
         elif scope:
-            where = f"{region}:{scope.replace(' ', '-')}-only"
+            where = scoped(region, scope)
         elif region != MAIN and software_without_subject(spdx, before):
-            where = f"{region}:software-only"
-        elif region not in (FOOTER, SIDEBAR) and _next_to_media(el):
+            where = qualified(region, Qualifier.SOFTWARE_ONLY)
+        elif region not in (FOOTER, SIDEBAR) and self._next_to_media(el):
             where = CAPTION
         else:
             where = region
         ev = Evidence(kind, raw, spdx, where, weigh(kind, where))
         self._lines[ev] = line
         return ev
+
+    def _next_to_media(self, el: lxml.etree._Element) -> bool:
+        """A license link right after an image, in a short wrapper, credits that image."""
+        parent = el.getparent()
+        if parent is None or not _text_fits(parent, 200):
+            return False
+        if parent not in self._media_siblings:
+            self._media_siblings[parent] = _media_children(parent)
+        return any(child is not el for child in self._media_siblings[parent])
 
     def _badges(self) -> Iterator[Evidence]:
         for img in _BADGES_XPATH(self.tree):
@@ -229,10 +263,10 @@ class LinkScanner:
                 for a in img.iterancestors("a")
             )
             if region not in SCOPED_OUT and _about_elsewhere(img, self.url):
-                region = "media"
+                region = Where.MEDIA
             elif region == MAIN and not inside_link:
-                region = "main:illustration"
-            yield Evidence("badge", src, spdx, region, weigh("badge", region))
+                region = qualified(MAIN, Qualifier.ILLUSTRATION)
+            yield Evidence(Kind.BADGE, src, spdx, region, weigh(Kind.BADGE, region))
 
 
 def _names_a_license(anchor: str) -> bool:
@@ -242,15 +276,27 @@ def _names_a_license(anchor: str) -> bool:
     return spdx_from_name(anchor) is not None or bool(_LICENSE_WORD.search(anchor))
 
 
-def _next_to_media(el: lxml.etree._Element) -> bool:
-    """A license link right after an image, in a short wrapper, credits that image."""
-    parent = el.getparent()
-    if parent is None or len(" ".join(parent.itertext())) > 200:
-        return False
-    for sibling in parent:
-        if sibling is el or not isinstance(sibling.tag, str):
+def _text_fits(el: lxml.etree._Element, limit: int) -> bool:
+    """Whether the text under ``el``, joined by spaces, is at most ``limit`` characters;
+    stops reading as soon as it is longer."""
+    total = -1
+    for piece in el.itertext():
+        total += len(piece) + 1
+        if total > limit:
+            return False
+    return True
+
+
+def _media_children(parent: lxml.etree._Element) -> list[lxml.etree._Element]:
+    """Up to two children of ``parent`` that are, or hold, a content image that is not a
+    license badge (two are enough to know that one other than a given link exists)."""
+    found = []
+    for child in parent:
+        if not isinstance(child.tag, str):
             continue
-        images = [sibling] if sibling.tag in _MEDIA_TAGS else list(sibling.iter(*_MEDIA_TAGS))
+        images = [child] if child.tag in _MEDIA_TAGS else child.iter(*_MEDIA_TAGS)
         if any(is_content_image(img) and not spdx_from_url(img.get("src", "")) for img in images):
-            return True
-    return False
+            found.append(child)
+            if len(found) == 2:
+                break
+    return found

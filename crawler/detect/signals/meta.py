@@ -12,7 +12,7 @@ from __future__ import annotations
 import lxml.etree
 import lxml.html
 
-from crawler.core.evidence import Evidence
+from crawler.core.evidence import NOASSERTION, Evidence, Kind, Qualifier, Where, qualified
 from crawler.detect import lexicon
 from crawler.detect.scoring import weigh
 from crawler.licenses import find_license_mentions, spdx_from_name, spdx_from_url
@@ -82,28 +82,38 @@ def meta_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
             # "All rights reserved" read as a name is a reservation, not a grant.
             spdx = None
         if spdx:
-            evidence.append(Evidence("meta", shown, spdx, "head", weigh("meta", "head")))
+            evidence.append(
+                Evidence(Kind.META, shown, spdx, Where.HEAD, weigh(Kind.META, Where.HEAD))
+            )
         elif lexicon.RESERVED.search(value) and not lexicon.SOME_RIGHTS.search(value):
             evidence.append(
                 Evidence(
-                    "rights-statement",
+                    Kind.RIGHTS_STATEMENT,
                     shown,
                     ALL_RIGHTS_RESERVED,
-                    "head",
-                    weigh("rights-statement", "head"),
+                    Where.HEAD,
+                    weigh(Kind.RIGHTS_STATEMENT, Where.HEAD),
                 )
             )
         elif name in LICENSE_NAMES:
-            evidence.append(Evidence("meta", shown, "NOASSERTION", "head:unrecognised", 0.0))
+            evidence.append(
+                Evidence(
+                    Kind.META,
+                    shown,
+                    NOASSERTION,
+                    qualified(Where.HEAD, Qualifier.UNRECOGNISED),
+                    0.0,
+                )
+            )
         elif not lexicon.SOME_RIGHTS.search(value):
             # A holder name or "(c) 2012 Publisher": a copyright notice, not a grant.
             evidence.append(
                 Evidence(
-                    "copyright-notice",
+                    Kind.COPYRIGHT_NOTICE,
                     shown,
                     ALL_RIGHTS_RESERVED,
-                    "head",
-                    weigh("copyright-notice", "head") * 0.6,
+                    Where.HEAD,
+                    weigh(Kind.COPYRIGHT_NOTICE, Where.HEAD) * 0.6,
                 )
             )
     return evidence

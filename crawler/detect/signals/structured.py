@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urldefrag
 
-from crawler.core.evidence import Evidence
+from crawler.core.evidence import NOASSERTION, Evidence, Kind, Qualifier, Where, qualified
 from crawler.detect.scoring import weigh
 from crawler.licenses import spdx_from_name, spdx_from_url
 from crawler.licenses.ids import ALL_RIGHTS_RESERVED
@@ -104,27 +104,29 @@ _TERMS_URL = re.compile(
 def _map(value: str) -> str:
     value = value.strip()
     if value.lower().startswith(("http:", "https:", "//")):
-        return spdx_from_url(value) or "NOASSERTION"
-    return spdx_from_name(value) or spdx_from_url(value) or "NOASSERTION"
+        return spdx_from_url(value) or NOASSERTION
+    return spdx_from_name(value) or spdx_from_url(value) or NOASSERTION
 
 
-def _evidence(source: str, value: str, main: bool, site: bool = False) -> Evidence:
+def _evidence(source: Kind, value: str, main: bool, site: bool = False) -> Evidence:
+    """One schema.org/RDFa ``license`` value; ``source`` is both the kind and the place."""
+    place = Where(source)
     spdx = _map(value)
-    if spdx == "NOASSERTION":
+    if spdx == NOASSERTION:
         if main and value.lower().startswith(("http", "//")) and _TERMS_URL.search(value):
             return Evidence(
-                "rights-link",
+                Kind.RIGHTS_LINK,
                 value[:300],
                 ALL_RIGHTS_RESERVED,
-                source,
-                weigh("rights-link", source),
+                place,
+                weigh(Kind.RIGHTS_LINK, place),
             )
-        return Evidence(source, value[:300], spdx, f"{source}:unrecognised", 0.0)
-    where = source if main else f"{source}:site" if site else f"{source}:media"
+        return Evidence(source, value[:300], spdx, qualified(place, Qualifier.UNRECOGNISED), 0.0)
+    where = place if main else qualified(place, Qualifier.SITE if site else Qualifier.MEDIA)
     return Evidence(source, value[:300], spdx, where, weigh(source, where))
 
 
-def _walk(item: Any, main: bool, source: str) -> Iterator[Evidence]:
+def _walk(item: Any, main: bool, source: Kind) -> Iterator[Evidence]:
     """License evidence of ``item`` and its nested objects (nested ones never main)."""
     if isinstance(item, list):
         for sub in item:
@@ -132,7 +134,7 @@ def _walk(item: Any, main: bool, source: str) -> Iterator[Evidence]:
         return
     if not isinstance(item, dict):
         return
-    if "properties" in item and source == "microdata":
+    if "properties" in item and source == Kind.MICRODATA:
         item = {"@type": item.get("type"), **item["properties"]}
     types = _types(item)
     for key in _LICENSE_KEYS:
@@ -165,12 +167,12 @@ def _rdfa(items: list[Any], page_url: str | None) -> Iterator[Evidence]:
                 value = obj.get("@id") or obj.get("@value") if isinstance(obj, dict) else None
                 if not isinstance(value, str):
                     continue
-                yield _evidence("rdfa", value, about_page)
+                yield _evidence(Kind.RDFA, value, about_page)
 
 
 def structured_evidence(structured: dict[str, list[Any]], page_url: str | None) -> list[Evidence]:
     """License evidence from extruct's JSON-LD, microdata and RDFa output for one page."""
-    evidence = list(_walk(structured.get("json-ld", []), True, "jsonld"))
-    evidence += _walk(structured.get("microdata", []), True, "microdata")
+    evidence = list(_walk(structured.get("json-ld", []), True, Kind.JSONLD))
+    evidence += _walk(structured.get("microdata", []), True, Kind.MICRODATA)
     evidence += _rdfa(structured.get("rdfa", []), page_url)
     return evidence

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import lxml.etree
 
-from crawler.core.evidence import Evidence
+from crawler.core.evidence import Evidence, Kind, Qualifier, qualified, scoped
 from crawler.detect import lexicon
 from crawler.detect.pagetext import PageText
 from crawler.detect.regions import (
@@ -48,8 +48,12 @@ _BARE_MIT = re.compile(
     r"\b(?i:licen[cs]ed|released|available|distributed)\s+(?i:under)\s+(?i:the\s+)?(MIT)\b"
     r"(?!\s*-)|\b(?i:license|licence|lizenz)\s*:\s*(MIT)\b"
 )
-_URL_HOSTS_IN_TEXT = ("creativecommons.org", "opendatacommons.org", "gnu.org",
-                      "nationalarchives.gov.uk")
+_URL_HOSTS_IN_TEXT = (
+    "creativecommons.org",
+    "opendatacommons.org",
+    "gnu.org",
+    "nationalarchives.gov.uk",
+)
 # A line that starts with a license label ("Lizenz: CC BY-SA 4.0", "License: MIT").
 _LABEL_LINE = re.compile(
     r"^\W*(?:license|licence|lizenz|licencia|licença|licenza|licentie|licencja)\s*:\s*$", re.I
@@ -231,9 +235,9 @@ def grant_where(
     if region in SCOPED_OUT:
         return region
     if scope:
-        return f"{region}:{scope.replace(' ', '-')}-only"
+        return scoped(region, scope)
     if software_without_subject(spdx, before):
-        return f"{region}:software-only"
+        return qualified(region, Qualifier.SOFTWARE_ONLY)
     lead = block_before[-400:]
     lead_grant = bool(lexicon.SELF_REFERENCE.search(lead) and lexicon.GRANT_CUE.search(lead))
     if not (
@@ -242,10 +246,10 @@ def grant_where(
         or lead_grant
         or notice_line(region, block_before)
     ):
-        return f"{region}:mention"
+        return qualified(region, Qualifier.MENTION)
     own_line = article_footer and len(block_before) <= _NOTICE_LINE_MAX
     if region == MAIN and not (lexicon.SELF_REFERENCE.search(sentence) or lead_grant or own_line):
-        return f"{region}:about"
+        return qualified(region, Qualifier.ABOUT)
     return region
 
 
@@ -280,9 +284,13 @@ def text_evidence(
     for start, end, spdx in sorted(mentions):
         sentence, where = scan.judge_mention(start, end, spdx, scan.in_article_footer(start))
         spdx = gfdl_variant(spdx, text[end : end + 400])
-        if where == f"{MAIN}:about" and _LABEL_LINE.match(scan.block_before(start)):
+        if where == qualified(MAIN, Qualifier.ABOUT) and _LABEL_LINE.match(
+            scan.block_before(start)
+        ):
             labelled.append(len(evidence))
-        evidence.append(Evidence("text", sentence[:_MAX_VALUE], spdx, where, weigh("text", where)))
+        evidence.append(
+            Evidence(Kind.TEXT, sentence[:_MAX_VALUE], spdx, where, weigh(Kind.TEXT, where))
+        )
     _accept_article_label(evidence, labelled)
     evidence += _unnamed_grants(scan, mentions)
 
@@ -293,24 +301,26 @@ def text_evidence(
         if region not in SCOPED_OUT:
             scope = scan.scope(before, after)
             if scope:
-                where = f"{region}:{scope.replace(' ', '-')}-only"
+                where = scoped(region, scope)
             elif not lexicon.SELF_REFERENCE.search(sentence):
-                where = f"{region}:about"
+                where = qualified(region, Qualifier.ABOUT)
         evidence.append(
-            Evidence("text", sentence[:_MAX_VALUE], PUBLIC_DOMAIN, where, weigh("text", where))
+            Evidence(
+                Kind.TEXT, sentence[:_MAX_VALUE], PUBLIC_DOMAIN, where, weigh(Kind.TEXT, where)
+            )
         )
 
     some_rights = lexicon.find_spans(lexicon.SOME_RIGHTS, text, lowered)
     for start, end in lexicon.find_spans(lexicon.RESERVED, text, lowered):
         if _inside_any(start, some_rights):
             continue
-        evidence.append(_rights(scan, start, end, "rights-statement"))
+        evidence.append(_rights(scan, start, end, Kind.RIGHTS_STATEMENT))
 
     notices: list[CopyrightNotice] = []
     for m in lexicon.COPYRIGHT_NOTICE.finditer(text):
         if _COPYLEFT.search(text[max(0, m.start() - 12) : m.start()]):
             continue  # "Copyleft ©" announces a copyleft license, it reserves nothing
-        ev = _rights(scan, m.start(), m.end(), "copyright-notice")
+        ev = _rights(scan, m.start(), m.end(), Kind.COPYRIGHT_NOTICE)
         evidence.append(ev)
         if ev.weight > 0:
             notices.append(CopyrightNotice(_notice_text(text, m.start()), ev.where))
@@ -331,7 +341,7 @@ def _unnamed_grants(scan: _Scanner, mentions: list[tuple[int, int, str]]) -> lis
             continue
         sentence, where = scan.judge_mention(m.start(), m.end())
         found.append(
-            Evidence("text", sentence[:_MAX_VALUE], NOASSERTION, where, weigh("text", where))
+            Evidence(Kind.TEXT, sentence[:_MAX_VALUE], NOASSERTION, where, weigh(Kind.TEXT, where))
         )
     return found
 
@@ -353,7 +363,7 @@ def _rights(scan: _Scanner, start: int, end: int, kind: str) -> Evidence:
     if region not in SCOPED_OUT:
         scope = lexicon.scope_words_before(before)
         if scope:
-            where = f"{region}:{scope.replace(' ', '-')}-only"
+            where = scoped(region, scope)
     return Evidence(kind, sentence[:_MAX_VALUE], ALL_RIGHTS_RESERVED, where, weigh(kind, where))
 
 
