@@ -15,10 +15,15 @@ Writing (:class:`WarcWriter`)
     writer's ``root`` (default: the output folder itself), ``record_id`` its
     ``WARC-Record-ID``. Rows and error records store these two strings.
 
-Reading (:func:`iter_responses`)
-    Streams the HTTP ``response`` records of any WARC (licrawl's, Common Crawl's, gzip or
-    not), one record in memory at a time, as :class:`FetchedPage` values with the body
+Reading (:func:`read_warc`, :func:`iter_responses`)
+    Streams the HTTP responses of any WARC or ARC file (licrawl's, Common Crawl's, WARC
+    0.17 to 1.1, ARC; plain, gzip per record, records spanning gzip members, or gzip as a
+    whole), one record in memory at a time, as :class:`FetchedPage` values with the body
     decoded (chunked transfer and gzip/deflate/brotli content codings removed).
+    :func:`read_warc` loses nothing: a response that gives no page, and the place where a
+    file stops being readable, are :class:`WarcReadError` items naming the record's URL and
+    id. A bad header costs one record at most (an unreadable ``WARC-Date`` falls back to
+    the HTTP ``Date`` or the record before). :func:`iter_responses` gives the pages only.
 """
 
 from __future__ import annotations
@@ -29,8 +34,11 @@ import secrets
 import threading
 import uuid
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
@@ -38,13 +46,14 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
-from warcio.limitreader import LimitReader
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from crawler.core.errors import ErrorRecord
 from crawler.core.fsutil import fsync_dir
 from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage, WarcRef
+from crawler.core.records import HTML_TYPES, media_type
 from crawler.core.version import __version__
 
 GIB = 1024**3
@@ -69,13 +78,6 @@ def _utc(dt: datetime) -> datetime:
 def _warc_date(dt: datetime) -> str:
     """A WARC/1.1 date with microseconds: ``2024-05-01T12:30:00.123456Z``."""
     return _utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse_warc_date(value: str | None) -> datetime:
-    """Parse a ``WARC-Date`` (seconds or fractions, ``Z`` suffix) into aware UTC."""
-    if not value:
-        raise WarcFormatError("record without WARC-Date")
-    return _utc(datetime.fromisoformat(value))
 
 
 def _new_record_id() -> str:
@@ -317,26 +319,360 @@ def _reason(status: int) -> str:
 
 
 # -- reading ---------------------------------------------------------------------------
+_GZIP_MAGIC = b"\x1f\x8b"
+_TAIL_BYTES = 1 << 16  # decompressed bytes kept to name the record a file ends in
+_BLOCK = 1 << 16
+# Reasons of a :class:`WarcReadError`: one record (reading goes on), or the end of the file.
+RECORD_REASONS = frozenset({"warc-bad-date", "warc-bad-http"})
+FILE_REASONS = frozenset({"warc-truncated", "warc-unreadable"})
+
+
+@dataclass(frozen=True, slots=True)
+class WarcReadError:
+    """A response record that gave no page, or the place where a file stops being readable.
+
+    ``reason`` is ``warc-bad-date`` (no usable date: not the record's, not the HTTP
+    ``Date``, not an earlier record's) or ``warc-bad-http`` (no HTTP status line) for one
+    record, after which reading goes on; or ``warc-truncated`` (the file ends inside a
+    record) or ``warc-unreadable`` (bytes that are no record, corrupt gzip data), the last
+    item of the file. ``url`` and ``record_id`` name the record (``""`` / ``None`` when the
+    bytes do not say); ``detail`` says what was wrong and where.
+    """
+
+    url: str
+    record_id: str | None
+    reason: str
+    detail: str
+    warc_file: str
+    http_status: int | None = None
+
+    @property
+    def ends_file(self) -> bool:
+        """True when nothing after this point of the file could be read."""
+        return self.reason in FILE_REASONS
+
+    def error_record(self, crawl_id: str | None = None) -> ErrorRecord:
+        """This error as the run's :class:`~crawler.core.errors.ErrorRecord` (stage ``decode``)."""
+        return ErrorRecord(url=self.url, stage="decode", reason=self.reason, detail=self.detail,
+                           http_status=self.http_status, warc_file=self.warc_file,
+                           warc_record_id=self.record_id, crawl_id=crawl_id)
+
+
+class WarcReadFailed(EOFError):
+    """:func:`iter_responses` met the point where a file stops being readable (``error``)."""
+
+    def __init__(self, error: WarcReadError) -> None:
+        super().__init__(f"{error.warc_file}: {error.reason}: {error.detail}"
+                         + (f" ({error.url})" if error.url else ""))
+        self.error = error
+
+
+class _Tap:
+    """The file's records as one stream of bytes for warcio's :class:`ArchiveIterator`.
+
+    A gzip file is inflated as the concatenation of its members, so a record may span
+    members and a file compressed as a whole reads too; what a member cut short holds is
+    still handed out. Data that cannot be read (gzip cut short or corrupt, an I/O error)
+    ends the stream and is described in ``failure`` (``cut_short`` when the file simply
+    ends). ``tell`` counts the bytes handed out; the last :data:`_TAIL_BYTES` of them are
+    kept so the record a file ends in can be named.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._gzip = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        self._inflater: zlib._Decompress | None = None  # None between gzip members
+        self._in = b""  # compressed bytes read and not inflated yet
+        self._member_at = 0  # file offset of the current gzip member
+        self._member_out = 0  # bytes inflated from it so far
+        self.failure: str | None = None
+        self.cut_short = False
+        self._count = 0
+        self._tail: deque[bytes] = deque()  # the last pieces handed out
+        self._kept = 0
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes; ``b""`` at the end or after a failure."""
+        if self.failure is not None:
+            return b""
+        try:
+            data = self._inflate() if self._gzip else self._raw.read(size)
+        except OSError as exc:
+            self.failure = f"read error ({exc})"
+            return b""
+        self._count += len(data)
+        self._tail.append(data)
+        self._kept += len(data)
+        while self._kept - len(self._tail[0]) >= _TAIL_BYTES:
+            self._kept -= len(self._tail.popleft())
+        return data
+
+    def _inflate(self) -> bytes:
+        """The next inflated bytes (at most :data:`_BLOCK` * 16, so a gzip bomb cannot
+        fill memory)."""
+        while True:
+            if not self._in:
+                self._in = self._raw.read(_BLOCK)
+                if not self._in:
+                    if self._inflater is not None:
+                        self.failure, self.cut_short = "gzip data cut short", True
+                    return b""
+            if self._inflater is None:
+                self._inflater = zlib.decompressobj(wbits=31)
+                self._member_at, self._member_out = self._raw.tell() - len(self._in), 0
+            try:
+                out = self._inflater.decompress(self._in, _BLOCK * 16)
+            except zlib.error:
+                return self._salvage()
+            self._member_out += len(out)
+            if self._inflater.eof:
+                self._in, self._inflater = self._inflater.unused_data, None
+            else:
+                self._in = self._inflater.unconsumed_tail
+            if out:
+                return out
+
+    def _salvage(self) -> bytes:
+        """The bytes of the current gzip member before its corrupt part that were not
+        handed out yet (so the record it holds can be named); sets ``failure``."""
+        self._raw.seek(self._member_at)
+        inflater = zlib.decompressobj(wbits=31)
+        skip, kept = self._member_out, []
+        while piece := self._raw.read(512):
+            try:
+                data = inflater.decompress(piece)
+            except zlib.error as exc:
+                where = self._raw.tell() - len(piece)
+                self.failure = f"corrupt gzip data near byte {where} of the file ({exc})"
+                break
+            cut = min(skip, len(data))
+            skip -= cut
+            kept.append(data[cut:])
+        else:
+            self.failure = "gzip data cut short"
+        return b"".join(kept)
+
+    def tell(self) -> int:
+        """Bytes handed out so far (decompressed)."""
+        return self._count
+
+    def since(self, offset: int) -> bytes:
+        """The bytes handed out from ``offset`` on, as far as they are still kept."""
+        start = offset - (self._count - self._kept)
+        return b"".join(self._tail)[max(start, 0):]
+
+
+def _looks_like_arc(headers: StatusAndHeaders) -> bool:
+    """True for an ARC file header (``filedesc://``) or a line with an ARC record's fields:
+    URL, 12+ digit date, length."""
+    uri = headers.get_header("uri") or ""
+    date = headers.get_header("archive-date") or ""
+    length = headers.get_header("length") or ""
+    return uri.startswith("filedesc://") or (
+        length.isdigit() and date.isdigit() and len(date) >= 12
+        and ("://" in uri or uri.startswith("dns:")))
+
+
 def check_warc(path: str | os.PathLike[str]) -> None:
-    """Raise :class:`WarcFormatError` unless ``path`` is a file whose first record parses."""
+    """Raise :class:`WarcFormatError` unless ``path`` is a WARC or ARC file.
+
+    The first record must parse: a WARC version line with its headers, or an ARC header
+    line with a URL, a date and a length (plain or gzip, whole or per record).
+    """
     p = Path(path)
     if not p.is_file():
         raise WarcFormatError(f"{p}: no such file")
     try:
         with open(p, "rb") as fh:
-            first = next(iter(ArchiveIterator(fh)), None)
+            tap = _Tap(fh)
+            first = next(iter(ArchiveIterator(tap)), None)
     except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
-        raise WarcFormatError(f"{p}: not a WARC file ({exc})") from exc
+        raise WarcFormatError(f"{p}: not a WARC/ARC file ({exc})") from exc
     if first is None:
-        raise WarcFormatError(f"{p}: not a WARC file (no records)")
+        raise WarcFormatError(f"{p}: not a WARC/ARC file ({tap.failure or 'no records'})")
+    if first.format == "arc" and not _looks_like_arc(first.rec_headers):
+        line = " ".join(value for _, value in first.rec_headers.headers)
+        raise WarcFormatError(f"{p}: not a WARC/ARC file (its first line {line[:80]!r} is "
+                              "neither a WARC version line nor an ARC record header)")
 
 
-def _check_complete(raw: LimitReader, url: str) -> None:
-    """Read the rest of a record's block; ``EOFError`` if the file ends before it does."""
-    while raw.read(1 << 16):
-        pass
-    if raw.limit > 0:
-        raise EOFError(f"record for {url} is cut short ({raw.limit} bytes missing)")
+def _record_date(value: str | None, *, arc: bool) -> datetime | None:
+    """A record's date (``WARC-Date``, or an ARC's 14-digit date) as aware UTC, or ``None``."""
+    if not value:
+        return None
+    try:
+        if arc:
+            if not value.isdigit() or len(value) < 12:
+                return None
+            return datetime.strptime(value[:14].ljust(14, "0"), "%Y%m%d%H%M%S").replace(
+                tzinfo=UTC)
+        return _utc(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def _http_date(headers: list[tuple[str, str]]) -> datetime | None:
+    """The HTTP ``Date`` header as aware UTC, or ``None`` when missing or unreadable."""
+    value = next((v for k, v in headers if k.lower() == "date"), None)
+    if not value:
+        return None
+    try:
+        return _utc(parsedate_to_datetime(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _header_names(head: bytes) -> tuple[str, str | None]:
+    """URL and record id written in the header of a record that could not be read."""
+    lines = head[:8192].decode("latin-1").lstrip("\r\n").splitlines()
+    url, record_id = "", None
+    for line in lines:
+        if not line.strip():
+            break
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == "warc-target-uri":
+            url = value.strip().strip("<>")
+        elif sep and name.strip().lower() == "warc-record-id":
+            record_id = value.strip()
+    if not url and lines and "://" in lines[0].split(" ", 1)[0]:  # an ARC header line
+        url = lines[0].split(" ", 1)[0]
+    return url, record_id
+
+
+class _Reader:
+    """One pass over one file for :func:`read_warc` (the state it carries between records)."""
+
+    def __init__(self, tap: _Tap, warc_file: str, basename: str, max_body: int,
+                 url_filter: Callable[[str], bool] | None) -> None:
+        self.tap, self.warc_file, self.basename = tap, warc_file, basename
+        self.max_body, self.url_filter = max_body, url_filter
+        self.ordinal = 0  # records read, for the ids of records that have none
+        self.last_date: datetime | None = None  # the latest readable record date
+
+    def items(self) -> Iterator[FetchedPage | WarcReadError]:
+        """The pages and errors of the file, ending with an error where it stops."""
+        it = ArchiveIterator(self.tap)
+        records = iter(it)
+        while True:
+            try:
+                record = next(records, None)
+            except ArchiveLoadFailed as exc:
+                yield self._end(it.offset, "warc-unreadable",
+                                f"no record at byte {it.offset}: {str(exc).strip()}")
+                return
+            if record is None:
+                break
+            self.ordinal += 1
+            item = self._item(record)
+            if item is not None:
+                yield item
+                if isinstance(item, WarcReadError) and item.ends_file:
+                    return
+        failure = self.tap.failure
+        if failure is None and self.tap.since(it.offset).strip():
+            yield self._end(it.offset, "warc-truncated",
+                            f"the file ends inside the record header at byte {it.offset}")
+        elif failure is not None:
+            reason = "warc-truncated" if self.tap.cut_short else "warc-unreadable"
+            yield self._end(it.offset, reason, f"{failure}, after byte {it.offset}")
+
+    def _end(self, offset: int, reason: str, detail: str) -> WarcReadError:
+        url, record_id = _header_names(self.tap.since(offset))
+        return WarcReadError(url, record_id, reason, detail, self.warc_file)
+
+    def _item(self, record: ArcWarcRecord) -> FetchedPage | WarcReadError | None:
+        """The page (or error) of one record; ``None`` for a record that is no response."""
+        arc = record.format == "arc"
+        head = record.rec_headers
+        # warcio percent-encodes spaces in WARC-Target-URI; an ARC URI gets the same
+        url = ((head.get_header("uri") or "").replace(" ", "%20") if arc
+               else head.get_header("WARC-Target-URI") or "")
+        raw_date = head.get_header("archive-date" if arc else "WARC-Date")
+        date = _record_date(raw_date, arc=arc)
+        if date is not None:
+            self.last_date = date
+        if record.rec_type not in ("response", "resource"):
+            return None
+        if urlsplit(url).scheme not in ("http", "https"):
+            return None
+        if record.rec_type == "resource" and media_type(record.content_type) not in HTML_TYPES:
+            return None
+        if self.url_filter is not None and not self.url_filter(url):
+            return None
+        record_id = (None if arc else head.get_header("WARC-Record-ID")) or self._made_id(
+            url, raw_date)
+
+        def error(reason: str, detail: str, status: int | None = None) -> WarcReadError:
+            return WarcReadError(url, record_id, reason, detail, self.warc_file, status)
+
+        status, headers, problem = 200, [("Content-Type", record.content_type or "")], ""
+        if record.rec_type == "response":
+            http = record.http_headers
+            headers = list(http.headers) if http is not None else []
+            code = http.get_statuscode() if http is not None else ""
+            if code.isdigit():
+                status = int(code)
+            else:
+                line = f"{http.protocol} {http.statusline}".strip() if http is not None else ""
+                problem = (f"no HTTP status in the status line {line!r}" if http is not None
+                           else "response record without an HTTP message")
+        body = record.content_stream().read(self.max_body + 1) if not problem else b""
+        while record.raw_stream.read(1 << 16):
+            pass
+        missing = getattr(record.raw_stream, "limit", 0)
+        if missing > 0:
+            cause = f"; {self.tap.failure}" if self.tap.failure else ""
+            reason = "warc-unreadable" if self.tap.failure and not self.tap.cut_short else (
+                "warc-truncated")
+            return error(reason, f"record cut short: {missing} bytes of it missing{cause}")
+        if problem:
+            return error("warc-bad-http", problem)
+        fetched_at = date or _http_date(headers) or self.last_date
+        if fetched_at is None:
+            return error("warc-bad-date", f"unusable date {raw_date!r}, no HTTP Date and no "
+                         "earlier record date", status)
+        return FetchedPage(url=url, status=status, headers=headers, body=body,
+                           fetched_at=fetched_at, warc_file=self.warc_file,
+                           warc_record_id=record_id,
+                           ip=head.get_header("ip-address" if arc else "WARC-IP-Address"))
+
+    def _made_id(self, url: str, raw_date: str | None) -> str:
+        """A stable id for a record that has none (every ARC record): a UUID made from the
+        file's name, the record's position in it, its URL and its date."""
+        key = f"{self.basename}\n{self.ordinal}\n{url}\n{raw_date}"
+        return f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, key)}>"
+
+
+def read_warc(
+    path: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+    url_filter: Callable[[str], bool] | None = None,
+) -> Iterator[FetchedPage | WarcReadError]:
+    """Every HTTP response of a WARC or ARC file as a :class:`FetchedPage` or a
+    :class:`WarcReadError`, in file order: nothing is dropped without a trace.
+
+    Reads WARC 0.17 to 1.1 and ARC, plain or gzip (per record, several members per record,
+    or the whole file as one), one record in memory at a time. ``response`` records with
+    an ``http(s)`` URL are read, and ``resource`` records of HTML (``status`` 200, the
+    record's ``Content-Type`` as the only header); ``warcinfo``, ``request``,
+    ``metadata``, ``revisit`` records and other URLs (``dns:``) are skipped. A record
+    whose ``WARC-Date`` cannot be read is dated by its HTTP ``Date``, else by the record
+    before it; the bodies are decoded (chunked transfer, gzip/deflate/brotli content
+    coding) and at most ``max_body + 1`` bytes of one are read (a longer body is cut there
+    and is recognised as too large by :func:`crawler.core.records.classify_response`). A
+    record without a ``WARC-Record-ID`` (every ARC record) gets a stable made-up one.
+    ``warc_file`` of each item is ``name`` when given, else ``str(path)``; with
+    ``url_filter``, only records whose URL it accepts are read. Where the file stops being
+    readable (cut short, corrupt) the last item is a :class:`WarcReadError` whose
+    :attr:`~WarcReadError.ends_file` is true, naming the record it stopped in when known.
+    """
+    warc_file = name if name is not None else str(path)
+    with open(path, "rb") as fh:
+        reader = _Reader(_Tap(fh), warc_file, Path(path).name, max_body, url_filter)
+        yield from reader.items()
 
 
 def iter_responses(
@@ -346,43 +682,14 @@ def iter_responses(
     max_body: int = DEFAULT_MAX_BODY,
     url_filter: Callable[[str], bool] | None = None,
 ) -> Iterator[FetchedPage]:
-    """Stream the HTTP ``response`` records of a WARC as :class:`FetchedPage` values.
-
-    Other record types (``warcinfo``, ``request``, ``revisit``, ``metadata``, ...) and
-    responses without HTTP headers (``dns:`` etc.) are skipped. ``warc_file`` of each page
-    is ``name`` when given, else ``str(path)``. At most ``max_body + 1`` bytes of a body are
-    read, so one huge record cannot exhaust memory; a longer body is cut there (and is
-    recognised as too large by :func:`crawler.core.records.classify_response`). With
-    ``url_filter``, only records whose target URI it accepts are read. Raises
-    :class:`warcio.exceptions.ArchiveLoadFailed` (or ``EOFError`` / ``zlib.error``) where
-    the file stops being readable, including a last record cut short (never yielded).
-    """
-    warc_file = name if name is not None else str(path)
-    with open(path, "rb") as fh:
-        for record in ArchiveIterator(fh):
-            if record.rec_type != "response" or record.http_headers is None:
-                continue
-            url = record.rec_headers.get_header("WARC-Target-URI") or ""
-            if urlsplit(url).scheme not in ("http", "https"):
-                continue
-            if url_filter is not None and not url_filter(url):
-                continue
-            try:
-                status = int(record.http_headers.get_statuscode())
-            except ValueError:
-                continue
-            body = record.content_stream().read(max_body + 1)
-            _check_complete(record.raw_stream, url)
-            yield FetchedPage(
-                url=url,
-                status=status,
-                headers=list(record.http_headers.headers),
-                body=body,
-                fetched_at=_parse_warc_date(record.rec_headers.get_header("WARC-Date")),
-                warc_file=warc_file,
-                warc_record_id=record.rec_headers.get_header("WARC-Record-ID"),
-                ip=record.rec_headers.get_header("WARC-IP-Address"),
-            )
+    """The pages of :func:`read_warc` only: records that give no page are skipped, and
+    :class:`WarcReadFailed` (an ``EOFError``) is raised where the file stops being
+    readable. For readers that need only pages, such as robots.txt collection."""
+    for item in read_warc(path, name=name, max_body=max_body, url_filter=url_filter):
+        if isinstance(item, FetchedPage):
+            yield item
+        elif item.ends_file:
+            raise WarcReadFailed(item)
 
 
 def _complete_gzip_prefix(fh: BinaryIO) -> int:
