@@ -17,9 +17,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from crawler.core.errors import ErrorRecord, ErrorWriter
+from crawler.stages import ranked
 from crawler.store.shards import ShardWriter
 
 Result = dict[str, Any] | ErrorRecord
@@ -56,8 +57,9 @@ class RunSummary:
             return
         self.rows += 1
         self.licenses[result["license_category"]] += 1
-        signals = list(result["ai_optout"]) + (["tdm-reserved"] if result["tdm_reserved"]
-                                               else [])
+        signals = set(result["ai_optout"])  # a TDMRep reservation is in it as "tdmrep"
+        if result["tdm_reserved"]:
+            signals.add("tdmrep")
         self.opt_outs.update(signals)
         self.opted_out_rows += bool(signals)
 
@@ -71,9 +73,9 @@ class RunSummary:
                  f"errors       {self.error_count}"]
         lines += [f"  {k:<28} {v}" for k, v in sorted(self.errors.items())]
         lines.append("licenses")
-        lines += [f"  {k:<28} {v}" for k, v in self.licenses.most_common()]
+        lines += [f"  {k:<28} {v}" for k, v in ranked(self.licenses)]
         lines.append(f"opted out    {self.opted_out_rows} rows")
-        lines += [f"  {k:<28} {v}" for k, v in self.opt_outs.most_common()]
+        lines += [f"  {k:<28} {v}" for k, v in ranked(self.opt_outs)]
         lines += [f"shard        {p}" for p in self.shards]
         if self.error_file is not None:
             lines.append(f"error file   {self.error_file}")
@@ -93,37 +95,76 @@ def bad_row_record(row: dict[str, Any], detail: str, crawl_id: str | None) -> Er
         crawl_id=crawl_id)
 
 
+class SinkObserver(Protocol):
+    """Told when results become durable (the crawl's frontier marks their URLs done)."""
+
+    def before_publish(self) -> None:
+        """A shard is about to be published (at a row-count rotation and on close)."""
+
+    def published(self, urls: list[str]) -> None:
+        """A shard holding the rows of these URLs is published."""
+
+    def error_written(self, url: str) -> None:
+        """An error record for ``url`` is written (handed to the OS)."""
+
+
 class ResultSink:
     """Rows to ``out_dir/data/``, error records to ``out_dir/errors/``, both counted.
 
     ``shard_options`` go to the :class:`ShardWriter` (``max_rows``, ``row_group_bytes``,
-    ...); the shards carry ``crawl_id`` in their metadata.
+    ...); the shards carry ``crawl_id`` in their metadata. ``observer`` (optional) is told
+    which URLs' results are durable: error records as written, rows when their shard is
+    published.
     """
 
-    def __init__(self, out_dir: str | Path, summary: RunSummary,
-                 **shard_options: Any) -> None:
+    def __init__(self, out_dir: str | Path, summary: RunSummary, *,
+                 observer: SinkObserver | None = None, **shard_options: Any) -> None:
         out = Path(out_dir)
         self.summary = summary
         self.shards = ShardWriter(out / DATA_DIR, extra_metadata={"crawl_id": summary.crawl_id},
                                   **shard_options)
         self.errors = ErrorWriter(out / ERRORS_DIR)
+        self.observer = observer
+        self._unpublished: list[str] = []  # URLs of the open shard's rows (with an observer)
 
     def put(self, result: Result) -> Result:
         """Write and count one result; returns what was written (a refused row comes back
         as its ``bad-row`` error record)."""
         if not isinstance(result, ErrorRecord):
             try:
-                self.shards.write(result)
+                self._write_row(result)
             except ValueError as exc:  # the schema refused the row
                 result = bad_row_record(result, str(exc), self.summary.crawl_id)
         if isinstance(result, ErrorRecord):
             self.errors.write(result)
+            if self.observer is not None:
+                self.observer.error_written(result.url)
         self.summary.add(result)
         return result
 
+    def _write_row(self, row: dict[str, Any]) -> None:
+        if self.observer is None:
+            self.shards.write(row)
+            return
+        if len(self._unpublished) + 1 >= self.shards.max_rows:
+            self.observer.before_publish()
+        published = len(self.shards.completed)
+        self.shards.write(row)
+        self._unpublished.append(str(row["url"]))
+        if len(self.shards.completed) > published:
+            self._tell_published()
+
+    def _tell_published(self) -> None:
+        if self.observer is not None and self._unpublished:
+            self.observer.published(self._unpublished)
+        self._unpublished = []
+
     def close(self) -> RunSummary:
         """Publish the last shard and close the error file; returns the summary."""
+        if self.observer is not None and self._unpublished:
+            self.observer.before_publish()
         self.summary.shards = self.shards.close()
+        self._tell_published()
         self.summary.error_file = self.errors.close()
         return self.summary
 

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crawler.stages import ranked
 from crawler.stages.filter.manifest import has_no_license
 
 TOP_HOSTS = 20
@@ -127,13 +128,13 @@ def build_report(counts: FilterCounts, *, settings: dict[str, Any], inputs: list
         "kept": counts.kept,
         "kept_without_license": counts.kept_without_license,
         "excluded": counts.excluded,
-        "excluded_by_reason": dict(counts.reasons.most_common()),
-        "failing_checks": dict(counts.checks.most_common()),
-        "optout_signals": dict(counts.optout_signals.most_common()),
-        "by_category": {"kept": dict(counts.category_kept.most_common()),
-                        "excluded": dict(counts.category_excluded.most_common())},
-        "top_hosts": {"kept": counts.hosts_kept.most_common(TOP_HOSTS),
-                      "excluded": counts.hosts_excluded.most_common(TOP_HOSTS)},
+        "excluded_by_reason": dict(ranked(counts.reasons)),
+        "failing_checks": dict(ranked(counts.checks)),
+        "optout_signals": dict(ranked(counts.optout_signals)),
+        "by_category": {"kept": dict(ranked(counts.category_kept)),
+                        "excluded": dict(ranked(counts.category_excluded))},
+        "top_hosts": {"kept": ranked(counts.hosts_kept, TOP_HOSTS),
+                      "excluded": ranked(counts.hosts_excluded, TOP_HOSTS)},
         "elapsed_seconds": round(elapsed, 3),
     }
 
