@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from spdx_tools.spdx.parser.parse_anything import parse_file
+from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 from crawler.core.schema import record_schema
 from crawler.licenses import (
@@ -168,6 +169,40 @@ def test_compound_expressions_round_trip(expr: str) -> None:
     spdx.check_licenses(expr, [expr])
     if " OR " not in expr:
         assert or_terms(expr) == [normalized]
+
+
+atoms = st.deferred(lambda: st.one_of(
+    ids_strategy,
+    st.sampled_from(sorted(known.spdx_exceptions())),
+    st.from_regex(r"LicenseRef-[A-Za-z0-9.-]{1,8}", fullmatch=True),
+    st.sampled_from(["Foo-1.0", "DocumentRef-x:LicenseRef-y", "NOASSERTION", "NONE", "mit"]),
+))
+
+
+@st.composite
+def any_expressions(draw: st.DrawFn, depth: int = 2) -> str:
+    """Expressions valid or not: emitted ids, exceptions, made-up and special ids, joined
+    by AND, OR and WITH in any position."""
+    if depth == 0 or draw(st.booleans()):
+        return draw(atoms)
+    operator = draw(st.sampled_from([" OR ", " AND ", " WITH "]))
+    left, right = draw(any_expressions(depth=depth - 1)), draw(any_expressions(depth=depth - 1))
+    return operator.join(f"({t})" if " " in t else t for t in (left, right))
+
+
+@settings(max_examples=200, deadline=None)
+@given(any_expressions())
+def test_what_the_shard_writer_accepts_the_spdx_validator_accepts(expr: str) -> None:
+    """The shard writer checks each row's license when it is written; a value it lets
+    through but spdx-tools' validator refuses would fail the whole shard at its end."""
+    try:
+        spdx.check_licenses(expr, [expr])
+    except ValueError:
+        return
+    row = {"id": "r", "url": "https://example.org/r", "text_sha1": "0" * 40, "license": expr,
+           "license_evidence": [{"spdx": expr}]}
+    doc = spdx.build_document([row], name="p.parquet", namespace="https://example.org/p")
+    assert validate_full_spdx_document(doc) == []
 
 
 # -- spdx_from_url: spellings of every CC URL of the tables ---------------------------------

@@ -163,7 +163,8 @@ def test_document_has_the_ntia_minimum_elements(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("bad", ["Foo-Bar-1.0", "MIT AND", "", "MIT OR (Apache-2.0",
-                                 "DocumentRef-x:LicenseRef-y"])
+                                 "DocumentRef-x:LicenseRef-y", "MIT WITH LicenseRef-Bar",
+                                 "MIT WITH Apache-2.0", "LLVM-exception"])
 def test_bad_license_expression_is_a_clear_error(bad: str) -> None:
     with pytest.raises(ValueError, match="license"):
         spdx.check_licenses(bad, ())

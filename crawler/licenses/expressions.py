@@ -57,7 +57,9 @@ def _check_symbol(symbol: LicenseSymbol, known: dict[str, LicenseSymbol]) -> Non
 def parse(expr: str) -> LicenseExpression:
     """Parse an SPDX expression; ``ValueError`` for syntax errors or unknown ids.
 
-    ``NOASSERTION``/``NONE`` are not accepted here (see :func:`normalize_expression`).
+    Licenses are SPDX ids or ``LicenseRef-`` ids; the exception after ``WITH`` must be on
+    the SPDX exception list (SPDX 2.3 has no user-defined exceptions). ``NOASSERTION``/
+    ``NONE`` are not accepted here (see :func:`normalize_expression`).
     """
     if not isinstance(expr, str) or not expr.strip():
         raise ValueError(f"empty license expression: {expr!r}")
@@ -72,12 +74,14 @@ def parse(expr: str) -> LicenseExpression:
     for symbol in lic.license_symbols(parsed, unique=True, decompose=True):
         _check_symbol(symbol, known)
     for node in _walk(parsed):
+        license_key = node.key if isinstance(node, LicenseSymbol) else None
         if isinstance(node, LicenseWithExceptionSymbol):
+            license_key = node.license_symbol.key
             exception = node.exception_symbol.key
-            if exception not in spdx_exceptions() and not _REF.match(exception):
+            if exception not in spdx_exceptions():  # SPDX 2.3 has no LicenseRef- exceptions
                 raise ValueError(f"{exception!r} in {expr!r} is not an SPDX license exception")
-        elif isinstance(node, LicenseSymbol) and node.key in spdx_exceptions():
-            raise ValueError(f"{node.key!r} in {expr!r} is an exception, not a license")
+        if license_key in spdx_exceptions():
+            raise ValueError(f"{license_key!r} in {expr!r} is an exception, not a license")
     return parsed
 
 
@@ -134,7 +138,7 @@ def _alternatives(node: LicenseExpression) -> list[LicenseExpression]:
 
 
 def license_refs(expr: str) -> list[str]:
-    """The ``LicenseRef-`` ids in ``expr`` (licenses and exceptions), first seen first."""
+    """The ``LicenseRef-`` ids in ``expr``, first seen first."""
     if isinstance(expr, str) and expr.strip().upper() in SPECIAL:
         return []
     refs: list[str] = []
