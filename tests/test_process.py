@@ -187,9 +187,10 @@ def test_truncated_warc_keeps_what_was_read(tmp_path: Path) -> None:
     summary = process_warcs([cut], tmp_path / "out", workers=1, progress=False,
                             inspect_fn=fake_inspect)
     assert summary.rows >= 3
-    assert summary.errors["decode/warc-unreadable"] == 1
+    assert summary.errors["decode/warc-truncated"] == 1
     (err,) = [e for e in read_errors(tmp_path / "out" / "errors")]
     assert err.warc_file == str(cut) and err.stage == "decode"
+    assert err.url.startswith("https://") and err.warc_record_id  # the record it stopped in
     assert summary.crawl_id.startswith("process-")
 
 

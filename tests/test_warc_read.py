@@ -12,11 +12,14 @@ import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from crawler.cli import main as licrawl
+from crawler.core.errors import read_errors
 from crawler.core.page import FetchedPage
 from crawler.core.records import classify_response
+from crawler.stages.process import process_warcs
 from crawler.store.warc import (
     WarcFormatError,
     WarcReadError,
@@ -392,3 +395,35 @@ def test_text_file_with_five_words_is_refused(tmp_path: Path,
     assert licrawl(["process", str(text), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     assert "not a WARC/ARC file" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_process_gives_every_response_a_row_or_an_error_record(tmp_path: Path) -> None:
+    """End to end through ``process_warcs``: an ARC.gz, a ClueWeb-style WARC/0.18 with a bad
+    date, and a WARC cut short; every HTTP response is one row or one error record that
+    names its URL."""
+    arc = tmp_path / "in" / "a.arc.gz"
+    arc.parent.mkdir()
+    arc_file(arc, compress=True)
+    clue = tmp_path / "in" / "clueweb.warc.gz"
+    clue.write_bytes(b"".join(gzip.compress(r) for r in [
+        warcinfo("WARC/0.18", b"\n"),
+        *[response(f"http://cw.example/{i}", i, date, page_block(i, "Wed, 29 Oct 2008 "
+                                                                 "12:21:40 GMT"),
+                   version="WARC/0.18", eol=b"\n")
+          for i, date in enumerate(["2008-10-29T05:21:45-0700", "2008-10-294T05:21:46-0700",
+                                    "2008-10-29T05:21:47-0700"], 1)]]))
+    cut = tmp_path / "in" / "cut.warc"
+    whole = b"".join(response(f"http://cut.example/{i}", 10 + i, "2024-05-01T12:00:00Z",
+                              page_block(i)) for i in range(3))
+    cut.write_bytes(whole[:-40])
+    summary = process_warcs([arc, clue, cut], tmp_path / "out", workers=1, progress=False)
+    rows = [r for shard in summary.shards for r in pq.read_table(shard).to_pylist()]
+    errors = list(read_errors(tmp_path / "out" / "errors"))
+    seen = sorted([r["url"] for r in rows] + [e.url for e in errors])
+    expected = sorted(["http://example.com/", "http://example.com/gone",
+                       "http://example.com/a?t=Live%20Web",
+                       *[f"http://cw.example/{i}" for i in (1, 2, 3)],
+                       *[f"http://cut.example/{i}" for i in (0, 1, 2)]])
+    assert seen == expected
+    assert all(e.url and e.warc_record_id for e in errors)
+    assert [e.reason for e in errors if e.url == "http://cut.example/2"] == ["warc-truncated"]

@@ -14,8 +14,10 @@ fetch      network or HTTP client failure (DNS, connection, TLS, download size)
 robots     disallowed by robots.txt
 classify   the response cannot be a document: ``http-error``, ``redirect``, ``not-html``,
            ``empty-body``, ``too-large`` (see :data:`crawler.core.records.REASONS`)
-decode     ``not-a-page`` (not usable HTML: binary, undecodable), ``warc-unreadable``
-           (the rest of a WARC file could not be read; ``url`` is empty)
+decode     ``not-a-page`` (not usable HTML: binary, undecodable); from WARC/ARC reading:
+           ``warc-bad-date``, ``warc-bad-http`` (one record), ``warc-truncated``,
+           ``warc-unreadable`` (the rest of the file; ``url`` names the record being read,
+           empty when the bytes do not say)
 inspect    ``exception`` (detection raised), ``worker-crashed``, ``bad-row`` (the schema
            refused the row), ``cancelled`` (the pool was stopped first)
 timeout    ``timeout``: detection took longer than the limit; its worker was replaced

@@ -24,7 +24,6 @@ import queue
 import secrets
 import signal
 import threading
-import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -34,7 +33,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pebble import ProcessExpired
-from warcio.exceptions import ArchiveLoadFailed
 
 from crawler.core.errors import ErrorRecord
 from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage
@@ -44,7 +42,7 @@ from crawler.site.user_policy import SitePolicy
 from crawler.stages.pool import process_pool
 from crawler.stages.progress import Progress
 from crawler.stages.sink import Result, ResultSink, RunSummary
-from crawler.store.warc import check_warc, iter_responses
+from crawler.store.warc import WarcReadError, check_warc, read_warc
 
 InspectFn = Callable[..., dict[str, Any]]
 
@@ -243,25 +241,17 @@ def collect_site_contexts(warcs: Iterable[tuple[Path, str]]) -> dict[str, SiteCo
     """Per host, the :class:`SiteContext` from the robots.txt / tdmrep.json in the WARCs.
 
     Only 2xx responses count; when a host's file appears more than once, the last one read
-    wins. Unreadable parts of a file are left to the main pass to report.
+    wins. Records that cannot be read are left to the main pass to report.
     """
     texts: dict[str, dict[str, str]] = {}
     for path, name in warcs:
-        pages = iter_responses(path, name=name,
-                               url_filter=lambda url: site_file_kind(url) is not None)
-        try:
-            for page in pages:
-                kind = site_file_kind(page.url)
-                if kind and 200 <= page.status < 300:
-                    texts.setdefault(page.host, {})[kind] = page.body.decode("utf-8",
-                                                                             "replace")
-        except _WARC_READ_ERRORS:
-            continue
+        for page in read_warc(path, name=name,
+                              url_filter=lambda url: site_file_kind(url) is not None):
+            kind = site_file_kind(page.url) if isinstance(page, FetchedPage) else None
+            if kind and 200 <= page.status < 300:
+                texts.setdefault(page.host, {})[kind] = page.body.decode("utf-8", "replace")
     return {host: SiteContext.from_texts(host, t.get("robots"), t.get("tdmrep"))
             for host, t in texts.items()}
-
-
-_WARC_READ_ERRORS = (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError)
 
 
 def _warc_name(path: Path, out_dir: Path) -> str:
@@ -310,25 +300,20 @@ class _Writer:
 
 def _feed(pool: PageProcessor, sink: _Writer, path: Path, name: str,
           sites: dict[str, SiteContext]) -> None:
-    """Submit every response of one WARC; an unreadable rest of file is one error record."""
+    """Submit every response of one WARC; a response that gives no page, and the place
+    where a file stops being readable, are error records naming the record."""
     summary = sink.summary
-    pages = iter_responses(path, name=name)
-    while True:
-        try:
-            page = next(pages, None)
-        except _WARC_READ_ERRORS as exc:
-            sink.drain(0)
-            sink.sink.put(ErrorRecord(url="", stage="decode", reason="warc-unreadable",
-                                 detail=f"{type(exc).__name__}: {exc}", warc_file=name,
-                                 crawl_id=summary.crawl_id))
-            return
-        if page is None:
-            return
+    for item in read_warc(path, name=name):
+        if isinstance(item, WarcReadError):
+            if not item.ends_file:
+                summary.records += 1
+            sink.sink.put(item.error_record(summary.crawl_id))
+            continue
         summary.records += 1
-        if site_file_kind(page.url):
+        if site_file_kind(item.url):
             summary.site_files += 1
             continue
-        sink.expect(pool.submit(page, sites.get(page.host)))
+        sink.expect(pool.submit(item, sites.get(item.host)))
         sink.drain(pool.max_pending)
 
 
