@@ -67,22 +67,18 @@ class LicrawlSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         """The seeds; a seed that is not an http(s) URL becomes an error record."""
-        for item in self.seed_requests():
-            yield item
-
-    def seed_requests(self) -> Iterator[scrapy.Request | ErrorRecord]:
-        """Requests for the seeds (subclasses choose them in :meth:`seed_request`)."""
         for url in self.seeds:
             if not is_http_url(url):
                 yield unsupported_url_record(url, self.crawl_id)
                 continue
-            request = self.seed_request(url)
-            if request is not None:
+            async for request in self.seed_requests(url):
                 yield request
 
-    def seed_request(self, url: str) -> scrapy.Request | None:
-        """The request for one http(s) seed: a page request by default."""
-        return self.page_request(url)
+    async def seed_requests(self, url: str) -> AsyncIterator[scrapy.Request]:
+        """The requests for one http(s) seed: its page by default."""
+        request = self.page_request(url)
+        if request is not None:
+            yield request
 
     def in_scope(self, url: str) -> bool:
         """Whether ``url`` is http(s) on one of the hosts in scope."""

@@ -1,14 +1,18 @@
 """``sitemap``: fetch the pages listed in a site's sitemaps.
 
-A seed may be a sitemap (``.xml`` or ``.xml.gz``, plain or gzip, urlset or index), a
-``robots.txt`` (its ``Sitemap:`` lines are read) or any other URL of a site, in which case
-the site's ``/robots.txt`` is read for ``Sitemap:`` lines, and ``/sitemap.xml`` is tried
-when it names none. Listed pages outside the hosts in scope are skipped.
+A seed may be a sitemap (``.xml`` or ``.xml.gz``, plain or gzip, urlset or index), or any
+other URL of a site (its ``robots.txt`` included), in which case the site's ``/robots.txt``
+is read for ``Sitemap:`` lines, and ``/sitemap.xml`` is tried when it names none. Listed
+pages outside the hosts in scope are skipped.
+
+robots.txt is fetched once per host: the spider takes it from the site-signals middleware
+(:meth:`crawler.fetch.sites.SiteRegistry.fetch`), which fetches it anyway to obey it. Only
+when that middleware is not enabled does the spider request robots.txt itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +24,7 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.core.errors import ErrorRecord
+from crawler.fetch.sites import origin_of, registry_for
 from crawler.spiders.base import LicrawlSpider, is_http_url
 
 
@@ -36,27 +41,40 @@ class SitemapSpider(LicrawlSpider):
 
     name = "sitemap"
 
-    def seed_request(self, url: str) -> scrapy.Request:
-        """A sitemap seed is fetched as a sitemap, any other as its site's robots.txt."""
+    async def seed_requests(self, url: str) -> AsyncIterator[scrapy.Request]:
+        """A sitemap seed is fetched as a sitemap; any other gives its site's sitemaps."""
         if _sitemap_kind(url) == "sitemap":
-            return self.sitemap_request(url)
-        parts = urlsplit(url)
-        return scrapy.Request(f"{parts.scheme}://{parts.netloc}/robots.txt",
-                              callback=self.parse_robots, errback=self.robots_errback)
+            yield self.sitemap_request(url)
+            return
+        origin = origin_of(url)
+        registry = registry_for(self.crawler)
+        if registry.fetcher is None:  # no site-signals middleware: read robots.txt here
+            yield scrapy.Request(origin + "/robots.txt", callback=self.parse_robots,
+                                 errback=self.robots_errback)
+            return
+        info = await registry.fetch(origin)
+        robots_txt = info.robots_txt if info is not None else None
+        for sitemap in self.sitemaps_from_robots(robots_txt, origin + "/robots.txt"):
+            yield self.sitemap_request(sitemap)
 
     def sitemap_request(self, url: str) -> scrapy.Request:
         """A request for a sitemap or sitemap index."""
         return scrapy.Request(url, callback=self.parse_sitemap, errback=self.errback)
 
+    @staticmethod
+    def sitemaps_from_robots(robots_txt: str | bytes | None, robots_url: str) -> list[str]:
+        """The sitemaps a robots.txt names, or the site's ``/sitemap.xml`` when none."""
+        urls = [u for u in sitemap_urls_from_robots(robots_txt or "", base_url=robots_url)
+                if is_http_url(u)]
+        if not urls:
+            parts = urlsplit(robots_url)
+            urls = [f"{parts.scheme}://{parts.netloc}/sitemap.xml"]
+        return urls
+
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         """The sitemaps named in robots.txt, or ``/sitemap.xml`` when it names none."""
         body = response.body if response.status == 200 else b""
-        urls = [u for u in sitemap_urls_from_robots(body, base_url=response.url)
-                if is_http_url(u)]
-        if not urls:
-            parts = urlsplit(response.url)
-            urls = [f"{parts.scheme}://{parts.netloc}/sitemap.xml"]
-        for url in urls:
+        for url in self.sitemaps_from_robots(body, response.url):
             yield self.sitemap_request(url)
 
     def robots_errback(self, failure: Any) -> Iterator[scrapy.Request]:

@@ -18,7 +18,7 @@ from scrapy.exceptions import (
 from twisted.internet.error import DNSLookupError, TimeoutError
 
 from crawler.core.errors import ErrorRecord
-from crawler.fetch.middlewares.site_signals import RobotsDisallowed
+from crawler.fetch.middlewares.site_signals import RobotsDisallowed, RobotsUnavailable
 from crawler.fetch.middlewares.warc_recorder import WARC_META
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 #: Exception type -> (stage, reason), checked in order (subclasses first).
 _EXCEPTION_REASONS: list[tuple[type[BaseException], str, str]] = [
     (RobotsDisallowed, "robots", "robots-disallowed"),
+    (RobotsUnavailable, "robots", "robots-unavailable"),
     (DownloadCancelledError, "fetch", "too-large"),
     (DownloadTimeoutError, "fetch", "download-timeout"),
     (TimeoutError, "fetch", "download-timeout"),

@@ -7,6 +7,7 @@ middlewares that fill and read it and by the pipeline that hands a host's
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -24,17 +25,24 @@ if TYPE_CHECKING:
 class SiteInfo:
     """The signals of one host (``scheme://netloc``).
 
-    ``robots`` is the parsed robots.txt (``None`` when there is none or it could not be
-    fetched: everything is allowed); ``crawl_delay`` the ``Crawl-delay`` for our user
-    agent in seconds (0 when unset); ``context`` the site-level AI/TDM signals.
+    ``robots`` is the parsed robots.txt (``None`` when the host has none: everything is
+    allowed); ``robots_txt`` its text (for ``Sitemap:`` lines); ``crawl_delay`` the
+    ``Crawl-delay`` for our user agent in seconds (0 when unset); ``context`` the
+    site-level AI/TDM signals. ``unavailable`` says why robots.txt could not be read (a
+    5xx or 429 answer, a network error or a timeout): then nothing is allowed (RFC 9309
+    section 2.3.1.4).
     """
 
     robots: Protego | None
     crawl_delay: float
     context: SiteContext
+    robots_txt: str | None = None
+    unavailable: str | None = None
 
     def allowed(self, url: str, user_agent: str) -> bool:
-        """Whether robots.txt lets ``user_agent`` fetch ``url``."""
+        """Whether robots.txt lets ``user_agent`` fetch ``url`` (never when unavailable)."""
+        if self.unavailable is not None:
+            return False
         return self.robots is None or self.robots.can_fetch(url, user_agent)
 
 
@@ -45,8 +53,13 @@ def build_site_info(
     *,
     user_agent: str,
     max_crawl_delay: float,
+    unavailable: str | None = None,
 ) -> SiteInfo:
-    """Parse what a host served into a :class:`SiteInfo` for ``user_agent``."""
+    """Parse what a host served into a :class:`SiteInfo` for ``user_agent``.
+
+    ``robots_txt`` is ``None`` when the host has no robots.txt, or when it could not be
+    read: then ``unavailable`` says why.
+    """
     robots = Protego.parse(robots_txt) if robots_txt is not None else None
     delay = 0.0
     if robots is not None:
@@ -54,7 +67,12 @@ def build_site_info(
         if value is not None and value > 0:
             delay = min(float(value), max_crawl_delay)
     context = SiteContext.from_texts(host, robots_txt, tdmrep_json)
-    return SiteInfo(robots=robots, crawl_delay=delay, context=context)
+    return SiteInfo(robots=robots, crawl_delay=delay, context=context,
+                    robots_txt=robots_txt, unavailable=unavailable)
+
+
+#: Fetches a host's files and returns its :class:`SiteInfo` (given ``scheme://netloc``).
+SiteFetcher = Callable[[str], Awaitable[SiteInfo]]
 
 
 class SiteRegistry:
@@ -62,6 +80,8 @@ class SiteRegistry:
 
     def __init__(self) -> None:
         self._sites: dict[str, SiteInfo] = {}
+        #: Set by the site-signals middleware, the one place that fetches robots.txt.
+        self.fetcher: SiteFetcher | None = None
 
     def get(self, origin: str) -> SiteInfo | None:
         """The host's :class:`SiteInfo`, or ``None`` when it has not been fetched yet."""
@@ -70,6 +90,16 @@ class SiteRegistry:
     def set(self, origin: str, info: SiteInfo) -> None:
         """Remember a host's signals for the rest of the crawl."""
         self._sites[origin.lower()] = info
+
+    async def fetch(self, origin: str) -> SiteInfo | None:
+        """The host's :class:`SiteInfo`, fetched on first use by :attr:`fetcher`.
+
+        ``None`` when no fetcher is set (the site-signals middleware is not enabled) and
+        the host is not known.
+        """
+        if self.fetcher is None:
+            return self.get(origin)
+        return await self.fetcher(origin)
 
     def __len__(self) -> int:
         return len(self._sites)

@@ -12,17 +12,28 @@
 * redirects (``/old-url``, a loop ``/loop/N``, a cycle, an offsite one), 404, 500, a slow
   endpoint, a PDF, a page over the size limit, a page with a wrong charset;
 * ``/many/N``: a chain of ``MANY`` pages linking only to the next one (for resume and
-  page-limit tests).
+  page-limit tests);
+* ``/retry-after/S``: 503 with ``Retry-After`` as an HTTP date S seconds ahead on the
+  first request, a page afterwards.
+
+``robots_failures`` makes the first N robots.txt requests (-1: all) answer
+``robots_fail_status`` (the usual robots.txt body included).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import threading
+import time
+from collections import Counter
+from email.utils import formatdate
 
 from crawler.demo.localsite import LocalSite, Reply
 
 MANY = 40
+GEN = 3000
+GEN_MISSING_EVERY = 50
 HTML = [("Content-Type", "text/html; charset=utf-8")]
 
 
@@ -145,10 +156,32 @@ def index_page() -> bytes:
     return page("Field Notes", f"Welcome. Our articles:</p><ul>{items}{extra}</ul><p>")
 
 
+def gen_page(n: int) -> bytes:
+    """Generated page ``n`` of ``/gen/``: a short text and its links."""
+    targets = [f"/gen/{m}" for m in (2 * n, 2 * n + 1, n + 1) if m <= GEN]
+    if n % GEN_MISSING_EVERY == 0:
+        targets.append(f"/gen-missing/{n}")
+    links = " ".join(f'<a href="{t}">{t}</a>' for t in targets)
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Reading {n}"
+            f"</title></head><body><main><article><h1>Gauge reading {n}</h1><p>Station {n} "
+            f"measured the river level at dawn; the water rose {n % 17} centimetres after "
+            f"the night's rain and the banks held.</p><p>{links}</p></article></main>"
+            f"</body></html>").encode()
+
+
 def make_site(*, crawl_delay: float = 0.0, slow_seconds: float = 3.0,
-              big_bytes: int = 300_000, many_delay: float = 0.0) -> LocalSite:
+              big_bytes: int = 300_000, many_delay: float = 0.0,
+              robots_failures: int = 0, robots_fail_status: int = 503) -> LocalSite:
     """The test site (not started); ``crawl_delay`` is robots.txt's value for licrawl."""
     holder: dict[str, str] = {}
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def count(path: str) -> int:
+        """How many times ``path`` was asked for, this request included."""
+        with lock:
+            seen[path] += 1
+            return seen[path]
 
     def handle(path: str) -> Reply | None:
         base = holder["base"]
@@ -160,7 +193,10 @@ def make_site(*, crawl_delay: float = 0.0, slow_seconds: float = 3.0,
             return Reply(200, headers, body)
         if path == "/robots.txt":
             text = ROBOTS.format(delay=crawl_delay, base=base)
-            return Reply(200, [("Content-Type", "text/plain")], text.encode())
+            n = count(path)
+            failing = robots_failures < 0 or n <= robots_failures
+            return Reply(robots_fail_status if failing else 200,
+                         [("Content-Type", "text/plain")], text.encode())
         if path == "/.well-known/tdmrep.json":
             return Reply(200, [("Content-Type", "application/json")],
                          json.dumps(TDMREP).encode())
@@ -213,11 +249,19 @@ def make_site(*, crawl_delay: float = 0.0, slow_seconds: float = 3.0,
             n = int(bare.rsplit("/", 1)[1])
             link = f'<a href="/deep/{n + 1}">deeper</a>' if n < 3 else ""
             return Reply(200, HTML, page(f"Deep page {n}", f"Level {n}. {link}"))
+        if bare.startswith("/gen/") and bare[5:].isdigit() and 1 <= int(bare[5:]) <= GEN:
+            return Reply(200, HTML, gen_page(int(bare[5:])))
         if bare.startswith("/many/"):
             n = int(bare.rsplit("/", 1)[1])
             link = f'<a href="/many/{n + 1}">next</a>' if n < MANY else ""
             return Reply(200, HTML, page(f"Gauge reading {n}", f"Station {n}. {link}",
                                          nav=False), delay=many_delay)
+        if bare.startswith("/retry-after/"):
+            if count(bare) == 1:
+                ahead = float(bare.rsplit("/", 1)[1])
+                return Reply(503, [*HTML, ("Retry-After", formatdate(time.time() + ahead,
+                                                                      usegmt=True))])
+            return Reply(200, HTML, page("Back again", "The server had a rest."))
         return None
 
     site = LocalSite(handle)

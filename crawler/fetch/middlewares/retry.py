@@ -3,13 +3,17 @@
 Scrapy retries 5xx, 408, 429 and network errors at once. This subclass keeps Scrapy's
 decision (``RETRY_*`` settings) and holds each retry back before it is downloaded:
 ``LICRAWL_RETRY_BACKOFF_BASE * 2**(attempt - 1)`` seconds, or the server's
-``Retry-After`` in seconds when larger, capped at ``LICRAWL_RETRY_BACKOFF_MAX``.
+``Retry-After`` (seconds, or an HTTP date) when later, capped at
+``LICRAWL_RETRY_BACKOFF_MAX``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -47,7 +51,7 @@ class RetryBackoffMiddleware(RetryMiddleware):
         """Scrapy's decision; a retry also gets its backoff (or ``Retry-After``)."""
         result = super().process_response(request, response)
         if result is not response:
-            retry_after = _retry_after_seconds(response.headers.get(b"Retry-After"))
+            retry_after = retry_after_seconds(response.headers.get(b"Retry-After"))
             self._set_backoff(result, retry_after)
         return result
 
@@ -64,11 +68,26 @@ class RetryBackoffMiddleware(RetryMiddleware):
         request.meta[NOT_BEFORE_META] = time.time() + min(delay, self.backoff_max)
 
 
-def _retry_after_seconds(value: bytes | None) -> float:
-    """``Retry-After`` in seconds (the delta-seconds form only; dates count as 0)."""
+def retry_after_seconds(value: bytes | None, now: datetime | None = None) -> float:
+    """``Retry-After`` as seconds from ``now`` (default: the current time), at least 0.
+
+    Both forms of RFC 9110 section 10.2.3: delta-seconds (``120``) and an HTTP date
+    (``Wed, 21 Oct 2015 07:28:00 GMT``); a date in the past, or a value that is neither,
+    counts as 0. The caller caps it.
+    """
     if not value:
         return 0.0
+    text = value.decode("latin-1").strip()
     try:
-        return max(0.0, float(value.decode("latin-1").strip()))
+        seconds = float(text)
     except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else 0.0
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
         return 0.0
+    if when.tzinfo is None:  # "-0000" and obsolete zones: RFC 5322 means UTC
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

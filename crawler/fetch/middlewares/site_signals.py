@@ -1,16 +1,29 @@
 """Fetch robots.txt and ``/.well-known/tdmrep.json`` once per host; obey robots.txt.
 
 Takes the place of Scrapy's ``RobotsTxtMiddleware`` so that robots.txt is downloaded once
-per host and used three ways: the rules for our own user agent (obeyed when
-``ROBOTSTXT_OBEY`` is on), ``Crawl-delay`` (see :mod:`crawler.fetch.middlewares.crawl_delay`) and
-the rules for AI crawlers (stored in the host's :class:`~crawler.site.context.SiteContext`). Both
-files go through the downloader like any request, so they are archived in the WARC files.
+per host and used four ways: the rules for our own user agent (obeyed when
+``ROBOTSTXT_OBEY`` is on), ``Crawl-delay`` (see :mod:`crawler.fetch.middlewares.crawl_delay`),
+the rules for AI crawlers (stored in the host's :class:`~crawler.site.context.SiteContext`)
+and its ``Sitemap:`` lines (read by the sitemap spider through
+:meth:`~crawler.fetch.sites.SiteRegistry.fetch`). Both files go through the downloader like
+any request (retries included), so they are archived in the WARC files.
+
+robots.txt answers are read as RFC 9309 section 2.3.1 says: 2xx is parsed; 4xx (and
+redirects that lead nowhere) mean there is none, everything is allowed; 5xx, 429 (as
+Google does), a network error or a timeout mean it is *unavailable*, and nothing of the
+host is allowed until a later fetch succeeds. That later fetch happens when a request for
+the host arrives at least ``LICRAWL_ROBOTS_REFETCH_DELAY`` seconds after the failed one
+(doubling after each further failure), at most ``LICRAWL_ROBOTS_REFETCHES`` times; after
+that the host stays disallowed for the rest of the crawl. Every request refused meanwhile
+ends as a :class:`RobotsUnavailable` failure (an error record ``robots-unavailable``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scrapy import Request
@@ -28,9 +41,38 @@ logger = logging.getLogger(__name__)
 #: Request meta key marking the site-level requests this middleware makes itself.
 SITE_FETCH_META = "licrawl_site_fetch"
 
+#: Seconds after a failed robots.txt fetch before the next one may start (doubling).
+DEFAULT_REFETCH_DELAY = 60.0
+#: robots.txt fetches after the first failed one, at most.
+DEFAULT_REFETCHES = 3
+
 
 class RobotsDisallowed(IgnoreRequest):
     """The host's robots.txt forbids our user agent to fetch the URL."""
+
+
+class RobotsUnavailable(IgnoreRequest):
+    """The host's robots.txt could not be read (5xx, 429, network error): disallow all."""
+
+
+def unavailable_reason(status: int) -> str | None:
+    """Why a robots.txt answer with HTTP ``status`` means "disallow all", else ``None``.
+
+    5xx is a server error (RFC 9309 section 2.3.1.4); 429 asks us to come back later,
+    which Google's crawler also treats as a server error.
+    """
+    if status >= 500 or status == 429:
+        return f"robots.txt answered HTTP {status}"
+    return None
+
+
+@dataclass(slots=True)
+class _Unreachable:
+    """A host whose last robots.txt fetch failed."""
+
+    refetches: int  # fetches made after the first failed one
+    due: float  # time.monotonic() from which the next fetch may start
+    tdmrep_json: str | None  # fetched with the first robots.txt; not fetched again
 
 
 class SiteSignalsMiddleware:
@@ -40,14 +82,18 @@ class SiteSignalsMiddleware:
     DOWNLOAD_PRIORITY = 1000
 
     def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
         self.crawler = crawler
-        self.obey = crawler.settings.getbool("ROBOTSTXT_OBEY")
-        self.user_agent = (
-            crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings["USER_AGENT"]
-        )
-        self.max_crawl_delay = crawler.settings.getfloat("LICRAWL_CRAWL_DELAY_MAX")
+        self.obey = settings.getbool("ROBOTSTXT_OBEY")
+        self.user_agent = settings.get("ROBOTSTXT_USER_AGENT") or settings["USER_AGENT"]
+        self.max_crawl_delay = settings.getfloat("LICRAWL_CRAWL_DELAY_MAX")
+        self.refetch_delay = settings.getfloat("LICRAWL_ROBOTS_REFETCH_DELAY",
+                                               DEFAULT_REFETCH_DELAY)
+        self.max_refetches = settings.getint("LICRAWL_ROBOTS_REFETCHES", DEFAULT_REFETCHES)
         self.registry = registry_for(crawler)
+        self.registry.fetcher = self.site_info
         self._pending: dict[str, asyncio.Future[SiteInfo]] = {}
+        self._unreachable: dict[str, _Unreachable] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SiteSignalsMiddleware:
@@ -59,14 +105,23 @@ class SiteSignalsMiddleware:
         if request.meta.get(SITE_FETCH_META) or request.meta.get("dont_obey_robotstxt"):
             return
         info = await self.site_info(origin_of(request.url))
-        if self.obey and not info.allowed(request.url, self.user_agent):
+        if not self.obey:
+            return
+        if info.unavailable is not None:
+            self.crawler.stats.inc_value("robotstxt/unavailable")
+            raise RobotsUnavailable(f"{info.unavailable}: all of the host is disallowed")
+        if not info.allowed(request.url, self.user_agent):
             self.crawler.stats.inc_value("robotstxt/forbidden")
             raise RobotsDisallowed(f"Forbidden by robots.txt for {self.user_agent}")
 
     async def site_info(self, origin: str) -> SiteInfo:
-        """The host's :class:`SiteInfo`, fetching its files on first use."""
+        """The host's :class:`SiteInfo`, fetching its files on first use.
+
+        A host whose robots.txt was unavailable has it fetched again once the backoff has
+        passed (see the module documentation).
+        """
         info = self.registry.get(origin)
-        if info is not None:
+        if info is not None and not self._refetch_due(origin):
             return info
         pending = self._pending.get(origin)
         if pending is None:
@@ -74,34 +129,82 @@ class SiteSignalsMiddleware:
         # shield: one cancelled page request must not cancel the shared fetch
         return await asyncio.shield(pending)
 
+    def _refetch_due(self, origin: str) -> bool:
+        state = self._unreachable.get(origin)
+        return (state is not None and state.refetches < self.max_refetches
+                and time.monotonic() >= state.due)
+
     async def _fetch(self, origin: str) -> SiteInfo:
-        robots_txt, tdmrep_json = await asyncio.gather(
-            self._fetch_text(origin + "/robots.txt"),
-            self._fetch_text(origin + "/.well-known/tdmrep.json"),
-        )
-        info = build_site_info(
-            origin.split("://", 1)[1], robots_txt, tdmrep_json,
-            user_agent=self.user_agent, max_crawl_delay=self.max_crawl_delay,
-        )
-        self.registry.set(origin, info)
-        self._pending.pop(origin, None)
-        return info
+        try:
+            state = self._unreachable.get(origin)
+            if state is None:
+                (robots_txt, unavailable), tdmrep_json = await asyncio.gather(
+                    self._fetch_robots(origin),
+                    self._fetch_text(origin + "/.well-known/tdmrep.json"),
+                )
+                refetches = 0
+            else:
+                robots_txt, unavailable = await self._fetch_robots(origin)
+                tdmrep_json, refetches = state.tdmrep_json, state.refetches + 1
+            if unavailable is None:
+                self._unreachable.pop(origin, None)
+            else:
+                self._unreachable[origin] = _Unreachable(
+                    refetches, time.monotonic() + self.refetch_delay * 2**refetches,
+                    tdmrep_json)
+                logger.warning("%s/robots.txt: %s; nothing of the host is fetched until it "
+                               "can be read", origin, unavailable)
+            info = build_site_info(
+                origin.split("://", 1)[1], robots_txt, tdmrep_json,
+                user_agent=self.user_agent, max_crawl_delay=self.max_crawl_delay,
+                unavailable=unavailable,
+            )
+            self.registry.set(origin, info)
+            return info
+        finally:
+            self._pending.pop(origin, None)
+
+    async def _fetch_robots(self, origin: str) -> tuple[str | None, str | None]:
+        """``(text, None)`` when read; ``(None, None)`` when there is none (allow all);
+        ``(None, why)`` when it is unavailable (disallow all)."""
+        try:
+            response = await self._download(origin + "/robots.txt")
+        except IgnoreRequest as exc:
+            message = str(exc).lower()
+            if "redirect" in message or "offsite" in message:
+                # redirects that lead to no robots.txt: none (RFC 9309 section 2.3.1.2)
+                return None, None
+            return None, f"robots.txt unreachable ({type(exc).__name__}: {exc})"
+        except Exception as exc:  # noqa: BLE001 - network errors and timeouts alike
+            return None, f"robots.txt unreachable ({type(exc).__name__}: {exc})"
+        reason = unavailable_reason(response.status)
+        if reason is not None:
+            return None, reason
+        if not 200 <= response.status < 300:
+            return None, None
+        return self._text(response), None
 
     async def _fetch_text(self, url: str) -> str | None:
         """The body of ``url`` when it answers 200, else ``None`` (absent or unreachable)."""
+        try:
+            response = await self._download(url)
+        except Exception as exc:  # noqa: BLE001 - any failure means "no such file"
+            logger.info("Could not fetch %s: %s", url, exc)
+            return None
+        if response.status != 200:
+            return None
+        return self._text(response)
+
+    async def _download(self, url: str) -> Response:
         request = Request(
             url,
             priority=self.DOWNLOAD_PRIORITY,
             meta={SITE_FETCH_META: True, "dont_obey_robotstxt": True},
             callback=NO_CALLBACK,
         )
-        try:
-            response: Response = await self.crawler.engine.download_async(request)
-        except Exception as exc:  # noqa: BLE001 - any failure means "no such file"
-            logger.info("Could not fetch %s: %s", url, exc)
-            return None
-        if response.status != 200:
-            return None
+        return await self.crawler.engine.download_async(request)
+
+    def _text(self, response: Response) -> str:
         self.crawler.stats.inc_value("licrawl/site_files")
         if isinstance(response, TextResponse):
             return response.text
