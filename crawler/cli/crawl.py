@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import sys
 import time
@@ -24,8 +25,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "crawl",
         help="crawl seeds into Parquet shards, WARC evidence and error records",
         description="Crawl SEED URLs politely (robots.txt, Crawl-delay, AutoThrottle) and "
-        "write one row per document to DIR/data/*.parquet (+ .spdx.json), every response "
-        "to DIR/warc/*.warc.gz and every URL without a row to DIR/errors/*.jsonl. Exit "
+        "write one row per document to DIR/data/*.parquet (SPDX documents: DIR/spdx/), every "
+        "response to DIR/warc/*.warc.gz and every URL without a row to DIR/errors/*.jsonl. Exit "
         "status 0 when the crawl ran, whatever the pages returned.",
     )
     p.add_argument("seeds", nargs="*", metavar="SEED", help="start URL(s)")
@@ -46,13 +47,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="detection worker processes (default: the number of cores)")
     p.add_argument("--jobdir", type=Path, metavar="DIR",
-                   help="keep the crawl state here; run again with the same DIR to resume "
-                   "after Ctrl-C or SIGTERM")
+                   help="keep the crawl's state (its frontier) here instead of DIR/job; "
+                   "after any stop (Ctrl-C, SIGTERM, kill -9, power cut) the same command "
+                   "resumes the crawl")
     p.add_argument("--contact-url", metavar="URL",
                    help="contact URL shown in the user agent")
     p.add_argument("--crawl-id", metavar="ID",
                    help="crawl identifier stored in every row (default: generated, kept "
-                   "across resumes of one --jobdir)")
+                   "across resumes)")
     p.add_argument("-s", "--set", dest="settings", action="append", default=[],
                    metavar="NAME=VALUE", help="any Scrapy or LICRAWL_* setting (repeatable)")
     p.set_defaults(func=run)
@@ -85,16 +87,49 @@ def parse_settings(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def job_crawl_id(jobdir: Path | None, requested: str | None) -> str:
-    """The crawl id: ``requested``, the one stored in ``jobdir``, or a new one (stored)."""
-    state_file = jobdir / JOB_STATE_FILE if jobdir is not None else None
-    if requested is None and state_file is not None and state_file.is_file():
+def job_crawl_id(jobdir: Path, requested: str | None) -> str:
+    """The crawl id: ``requested``, the one stored in ``jobdir``, or a new one (stored).
+
+    The file is replaced atomically, so a crash never leaves half of it.
+    """
+    state_file = jobdir / JOB_STATE_FILE
+    if requested is None and state_file.is_file():
         return str(json.loads(state_file.read_text(encoding="utf-8"))["crawl_id"])
     crawl_id = requested or f"crawl-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-    if state_file is not None:
-        state_file.parent.mkdir(parents=True, exist_ok=True)
-        state_file.write_text(json.dumps({"crawl_id": crawl_id}), encoding="utf-8")
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = state_file.with_name(state_file.name + ".tmp")
+    tmp.write_text(json.dumps({"crawl_id": crawl_id}), encoding="utf-8")
+    os.replace(tmp, state_file)
     return crawl_id
+
+
+def job_dir(args: argparse.Namespace) -> Path:
+    """The folder of the crawl's state: ``--jobdir``, else ``OUT/job``."""
+    return args.jobdir if args.jobdir is not None else args.out / "job"
+
+
+def resume_message(crawl_id: str, out: Path, jobdir: Path) -> str | None:
+    """Prepare the job's frontier for this run (see :mod:`crawler.fetch.resume`) and say
+    what the crawl resumes from; ``None`` for a new crawl.
+
+    Raises :class:`~crawler.fetch.frontier.FrontierError` when the frontier cannot be used.
+    """
+    from crawler.fetch.frontier import FRONTIER_FILE, SqliteFrontier
+    from crawler.fetch.resume import prepare
+
+    with SqliteFrontier(jobdir / FRONTIER_FILE) as frontier:
+        state = prepare(frontier, out)
+    if not state.started:
+        return None
+    counts = state.counts
+    if counts.unfinished == 0 and counts.queued == 0:
+        return (f"crawl {crawl_id} finished before ({counts.done} done): only seeds it has "
+                f"not seen are fetched")
+    lines = [f"resuming crawl {crawl_id}: {counts.done} done, {counts.queued} queued, "
+             f"{counts.fetched} to rebuild from WARC"]
+    if state.recovered_warcs:
+        lines.append(f"  recovered {len(state.recovered_warcs)} unfinished WARC file(s)")
+    return "\n".join(lines)
 
 
 def crawl_settings(
@@ -109,8 +144,9 @@ def crawl_settings(
         overrides["LICRAWL_WORKERS"] = args.workers
     if args.site_policy is not None:
         overrides["LICRAWL_SITE_POLICY"] = str(args.site_policy)
-    if args.jobdir is not None:
-        overrides["JOBDIR"] = str(args.jobdir)
+    jobdir = job_dir(args)
+    overrides["LICRAWL_JOB_DIR"] = str(jobdir)
+    overrides["JOBDIR"] = str(jobdir)  # Scrapy's spider state (the page budget)
     if args.depth is not None:
         overrides["DEPTH_LIMIT"] = args.depth
     if args.contact_url:
@@ -137,11 +173,18 @@ def run(args: argparse.Namespace) -> int:
             SitePolicy.load(args.site_policy)
         except ValueError as exc:
             return _fail(f"--site-policy: {exc}")
+    from crawler.fetch.frontier import FrontierError
+
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        crawl_id = job_crawl_id(args.jobdir, args.crawl_id)
+        crawl_id = job_crawl_id(job_dir(args), args.crawl_id)
+        message = resume_message(crawl_id, args.out, job_dir(args))
     except OSError as exc:
         return _fail(f"cannot write {exc.filename}: {exc.strerror}")
+    except FrontierError as exc:
+        return _fail(str(exc))
+    if message:
+        print(message, file=sys.stderr, flush=True)
     return run_crawl(
         seeds, spider=args.spider, settings=crawl_settings(args, crawl_id, user_settings),
         max_pages=args.max_pages, allow_hosts=args.allow_host,
@@ -187,6 +230,5 @@ def run_crawl(
     print(summary.format())
     reason = stats["finish_reason"]
     if reason != "finished":
-        hint = " (run again with the same --jobdir to resume)" if settings.get("JOBDIR") else ""
-        print(f"stopped: {reason}{hint}")
+        print(f"stopped: {reason} (run the same command again to resume)")
     return 0

@@ -32,6 +32,8 @@ from scrapy.utils.misc import load_object
 from crawler.core.errors import ErrorRecord
 from crawler.core.page import FetchedPage
 from crawler.fetch.failures import dropped_reason, host_allowed, redirect_record
+from crawler.fetch.resume import FrontierObserver
+from crawler.fetch.scheduler import frontier_for
 from crawler.fetch.sites import origin_of, registry_for
 from crawler.site.user_policy import SitePolicy
 from crawler.stages.process import PageProcessor
@@ -94,8 +96,10 @@ class CrawlPipeline:
             self.workers, timeout=self.page_timeout, site_policy=self.site_policy,
             crawl_id=self.crawl_id, max_pending=self.max_pending, inspect_fn=self.inspect_fn,
         )
+        frontier = frontier_for(self.crawler)
         self.sink = ResultSink(
             self.out_dir, self.summary,
+            observer=FrontierObserver(frontier) if frontier is not None else None,
             max_rows=self.crawler.settings.getint("LICRAWL_SHARD_MAX_ROWS"),
             row_group_bytes=self.crawler.settings.getint("LICRAWL_ROW_GROUP_BYTES"),
         )
