@@ -28,7 +28,7 @@ from crawler.core.errors import read_errors
 from crawler.core.page import FetchedPage
 from crawler.fetch.pipeline import CrawlPipeline
 from crawler.fetch.settings import default_settings
-from crawler.store.spdx import validate_document
+from crawler.store.spdx import spdx_path_for, validate_document
 from crawler.store.warc import iter_responses
 
 sys.path.insert(0, str(Path(__file__).parent / "site"))
@@ -166,7 +166,7 @@ def test_shards_and_spdx_documents_are_valid(site_crawl: tuple[Path, Any]) -> No
     for shard in shards:
         meta = pq.read_schema(shard).metadata
         assert meta[b"crawl_id"].decode().startswith("crawl-")
-        doc = parse_file(str(shard) + ".spdx.json")
+        doc = parse_file(str(spdx_path_for(shard)))
         assert validate_document(doc) == []
         assert len(doc.files) == pq.read_metadata(shard).num_rows
 
@@ -271,7 +271,7 @@ def test_resume_after_sigterm_loses_and_duplicates_nothing(tmp_path: Path) -> No
     assert set(fetched.values()) == {1}  # nothing fetched twice
     assert len({r["crawl_id"] for r in all_rows}) == 1  # the crawl id survives resume
     for shard in (out / "data").glob("*.parquet"):
-        assert validate_document(parse_file(str(shard) + ".spdx.json")) == []
+        assert validate_document(parse_file(str(spdx_path_for(shard)))) == []
 
 
 @pytest.mark.parametrize(
