@@ -50,6 +50,12 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # Honour robots.txt ``Crawl-delay`` for our user agent (Scrapy ignores it); seconds, capped.
 LICRAWL_CRAWL_DELAY_MAX = 60.0
 
+# robots.txt answering 5xx/429, or unreachable, means "disallow all" for the host (RFC 9309
+# 2.3.1.4) until a later fetch succeeds: fetched again when a request for the host comes this
+# many seconds after the failure (doubling after each further failure), at most N times.
+LICRAWL_ROBOTS_REFETCH_DELAY = 60.0
+LICRAWL_ROBOTS_REFETCHES = 3
+
 # --- Size and time limits -------------------------------------------------------------------
 
 # Web pages are small: cancel anything over 10 MiB (Scrapy: 1 GiB), warn over 2 MiB (32 MiB).
