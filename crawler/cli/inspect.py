@@ -8,10 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crawler.core.evidence import Evidence, Kind, omitted_count
 from crawler.detect.extract import InspectError
 from crawler.detect.inspect import inspect
 from crawler.site.user_policy import SitePolicy, SitePolicyError
 
+#: Evidence lines ``licrawl inspect`` prints before summing up the rest.
+SHOWN_EVIDENCE = 40
 _EPILOG = """examples:
   licrawl inspect page.html --url https://example.org/post
   curl -s https://example.org/ | licrawl inspect - --url https://example.org/
@@ -55,22 +58,44 @@ def _headers(raw: list[str]) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Inspect the page and print the summary or the JSON record; 2 on bad input."""
+    """Inspect the page and print the summary or the JSON record; 2 on bad input.
+
+    Every error message names what it is about: the page file (or standard input), the
+    site policy file, or the ``--header`` option."""
+    source = "standard input" if args.file == "-" else args.file
     try:
         headers = _headers(args.header)
+    except ValueError as exc:
+        return _fail(str(exc))
+    try:
         policy = SitePolicy.load(args.site_policy) if args.site_policy else None
+    except (OSError, ValueError, SitePolicyError) as exc:
+        reason = str(exc) if isinstance(exc, SitePolicyError) else _reason(exc)
+        named = reason if args.site_policy in reason else f"{args.site_policy}: {reason}"
+        return _fail(f"site policy error: {named}")
+    try:
         data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
         record = inspect(data, url=args.url, headers=headers, site_policy=policy)
-    except (OSError, ValueError, SitePolicyError) as exc:
-        kind = "not an HTML page" if isinstance(exc, InspectError) else "error"
-        print(f"licrawl inspect: {kind}: {exc}", file=sys.stderr)
-        return 2
+    except InspectError as exc:
+        return _fail(f"{source}: not an HTML page: {exc}")
+    except (OSError, ValueError) as exc:
+        return _fail(f"{source}: error: {_reason(exc)}")
     if args.json:
         json.dump(record, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(summary(record))
     return 0
+
+
+def _reason(exc: Exception) -> str:
+    """The message of ``exc`` without a repeated file name (``OSError`` carries one)."""
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def _fail(message: str) -> int:
+    print(f"licrawl inspect: {message}", file=sys.stderr)
+    return 2
 
 
 def summary(record: dict[str, Any]) -> str:
@@ -94,10 +119,21 @@ def summary(record: dict[str, Any]) -> str:
         ),
         "evidence:",
     ]
-    evidence = sorted(record["license_evidence"], key=lambda e: -e["weight"])
+    lines += evidence_lines(record["license_evidence"])
+    lines.append("  (x: seen but not about the page's text, weight 0; `where` says why)")
+    return "\n".join(lines) + "\n"
+
+
+def evidence_lines(evidence: list[dict[str, Any]]) -> list[str]:
+    """The evidence, strongest first, at most :data:`SHOWN_EVIDENCE` lines; what is left
+    out (by the record's own bound, see :func:`crawler.core.evidence.bound_evidence`, or
+    here) is summed up as "... and 49,990 more" lines."""
     if not evidence:
-        lines.append("  (no license or rights signal on the page)")
-    for ev in evidence:
+        return ["  (no license or rights signal on the page)"]
+    shown = [ev for ev in evidence if ev["kind"] != Kind.OMITTED]
+    shown.sort(key=lambda e: -e["weight"])
+    lines = []
+    for ev in shown[:SHOWN_EVIDENCE]:
         value = " ".join(str(ev["value"]).split())
         if len(value) > 90:
             value = value[:87] + "..."
@@ -106,5 +142,10 @@ def summary(record: dict[str, Any]) -> str:
             f" {mark} {ev['weight']:.2f}  {ev['kind']:<16} {ev['spdx']:<32} "
             f"{ev['where']:<22} {value}"
         )
-    lines.append("  (x: seen but not about the page's text, weight 0; `where` says why)")
-    return "\n".join(lines) + "\n"
+    for ev in evidence:
+        if ev["kind"] == Kind.OMITTED:
+            kind, count = omitted_count(Evidence(**ev))
+            lines.append(f"   ... and {count:,} more {kind} at {ev['where']}")
+    if len(shown) > SHOWN_EVIDENCE:
+        lines.append(f"   ... and {len(shown) - SHOWN_EVIDENCE:,} more (see --json)")
+    return lines

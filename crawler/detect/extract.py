@@ -54,6 +54,12 @@ _PARSER = lxml.html.HTMLParser(
     remove_pis=True,
     encoding="utf-8",
 )
+#: Links of one parent kept for main-text extraction (see :func:`prune_link_runs`).
+MAX_LINK_RUN = 1000
+#: HTML characters that htmldate's date search reads on a big page.
+DATE_SEARCH_LIMIT = 2**20
+_COUNT_LINKS = lxml.etree.XPath("count(//a)")
+_MANY_CHILDREN = lxml.etree.XPath(f"//*[count(*) > {MAX_LINK_RUN}]")
 _JSONLD_XPATH = lxml.etree.XPath('//script[@type="application/ld+json"]')
 _MICRODATA_XPATH = lxml.etree.XPath("boolean(//*[@itemscope])")
 # RDFa is only worth pyRdfa's cost when it carries license or attribution terms.
@@ -233,6 +239,7 @@ def main_content(page: ParsedPage) -> MainContent:
     them); call this after the signal readers are done with the tree.
     """
     lxml.etree.strip_tags(page.tree, lxml.etree.Comment)
+    prune_link_runs(page.tree)
     doc = trafilatura.bare_extraction(
         page.tree,
         url=page.url,
@@ -246,9 +253,63 @@ def main_content(page: ParsedPage) -> MainContent:
         meta = trafilatura_metadata.extract_meta_json(page.tree, meta)
     date_params = trafilatura_metadata.set_date_params(True)
     date_params["url"] = page.url or meta.url
+    # htmldate's extensive search reads the whole page with regexes: on a page of many
+    # megabytes it reads the first one (head, byline and the start of the article).
+    dated = page.tree if len(page.html) <= DATE_SEARCH_LIMIT else page.html[:DATE_SEARCH_LIMIT]
     return MainContent(
         text=((doc.text if doc is not None else "") or "").strip(),
         title=meta.title or trafilatura_metadata.extract_title(page.tree) or None,
         author=meta.author if meta.author and " " in meta.author.strip() else None,
-        date=find_date(page.tree, **date_params) or None,
+        date=find_date(dated, **date_params) or None,
+    )
+
+
+def prune_link_runs(tree: lxml.html.HtmlElement) -> int:
+    """Drop the links of one parent beyond the first :data:`MAX_LINK_RUN`; return how many.
+
+    A link is an ``<a>`` child, or a child whose only content is one ``<a>`` (a list item
+    or table cell around a link). trafilatura's link-density and readability passes grow
+    faster than linearly on an element with tens of thousands of links; no page's main
+    text is in its ten-thousandth link, and text between the links (their tails) is kept.
+    Pages with fewer links than that in all are not looked at.
+    """
+    if _COUNT_LINKS(tree) <= MAX_LINK_RUN:
+        return 0
+    dropped = 0
+    for parent in _MANY_CHILDREN(tree):
+        # Each kept child (index 0: the parent's own text) with the text that follows it,
+        # tails of dropped links included (the text between links stays).
+        kept: list[lxml.etree._Element] = []
+        texts: list[list[str]] = [[parent.text or ""]]
+        links = 0
+        for child in parent:
+            if _is_link_item(child):
+                links += 1
+                if links > MAX_LINK_RUN:
+                    texts[-1].append(child.tail or "")
+                    continue
+            kept.append(child)
+            texts.append([child.tail or ""])
+        if links <= MAX_LINK_RUN or parent.getparent() is None:
+            continue
+        # A new parent takes the kept children: lxml removes children one at a time, at
+        # a cost that adds up to seconds for 50,000 of them.
+        fresh = parent.makeelement(parent.tag, dict(parent.attrib))
+        fresh.text, fresh.tail = "".join(texts[0]) or None, parent.tail
+        fresh.extend(kept)
+        for child, text in zip(kept, texts[1:], strict=True):
+            child.tail = "".join(text) or None
+        parent.getparent().replace(parent, fresh)
+        dropped += links - MAX_LINK_RUN
+    return dropped
+
+
+def _is_link_item(el: lxml.etree._Element) -> bool:
+    if el.tag == "a":
+        return True
+    return (
+        len(el) == 1
+        and el[0].tag == "a"
+        and not (el.text or "").strip()
+        and not (el[0].tail or "").strip()
     )

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 import lxml.etree
 import py3langid
 
-from crawler.core.evidence import Evidence, Kind, Where
+from crawler.core.evidence import Evidence, Kind, Where, bound_evidence
 from crawler.detect.extract import (
     Headers,
     InspectError,
@@ -48,6 +48,8 @@ _CANONICAL = lxml.etree.XPath(
     "//link[@href][contains(concat(' ', normalize-space(translate("
     "@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]/@href"
 )
+# Double quotation marks of any script (apostrophes are not: "The Beatles'" is a title).
+_QUOTES = frozenset("\"“”„‟«»‹›「」『』")
 _MIN_LANG_TEXT = 40
 # py3langid on the first 2,000 characters: as accurate as 5,000 on the dev pages (75/75),
 # at a third of the cost.
@@ -79,6 +81,7 @@ def inspect(
     policy_ev = _site_policy_evidence(site_policy, url)
     if policy_ev:
         evidence.append(policy_ev)
+    evidence = bound_evidence(evidence)
     resolution = resolve(evidence)
     main = main_content(page)
     copyright_notice = _pick_notice(notices)
@@ -155,13 +158,21 @@ def attribution(
     """TASL line (title, author, source, license) when a license is known."""
     if resolution.license in (NOASSERTION, ALL_RIGHTS_RESERVED):
         return None
-    parts = [f'"{title}"' if title else "Untitled"]
+    parts = [_quoted(title) if title else "Untitled"]
     if authors:
         parts.append("by " + ", ".join(authors))
     if url:
         parts.append(f"({url})")
     parts.append("is licensed under " + _license_words(resolution.license))
     return " ".join(parts)
+
+
+def _quoted(title: str) -> str:
+    """The title in double quotes, unless it already starts or ends with a quotation mark
+    (a title such as ``"Jim Higgs" - revision history`` gets no second pair)."""
+    if title[0] in _QUOTES or title[-1] in _QUOTES:
+        return title
+    return f'"{title}"'
 
 
 def _license_words(expression: str) -> str:

@@ -21,6 +21,7 @@ import lxml.html
 
 from crawler.core.evidence import NOASSERTION, Evidence, Kind, Qualifier, Where, qualified, scoped
 from crawler.detect import lexicon
+from crawler.detect.budget import Budget
 from crawler.detect.extract import Headers, header_value
 from crawler.detect.pagetext import PageText
 from crawler.detect.regions import CAPTION, FOOTER, HEAD, MAIN, SCOPED_OUT, SIDEBAR, RegionMap
@@ -108,14 +109,19 @@ class LinkScanner:
         self._order: dict[lxml.etree._Element, int] | None = None
         self._owner_order: list[int] = []
         self._owner_offset: list[int] = []
+        self.budget = Budget()
+        self._spdx: dict[str, str | None] = {}
         self._media_siblings: dict[lxml.etree._Element, list[lxml.etree._Element]] = {}
         # The text line (block) of each judged link, for dual-grant detection.
         self._lines: dict[Evidence, tuple[int, int]] = {}
 
     def evidence(self) -> list[Evidence]:
-        """Every license link and badge on the page, plus dual grants (``A OR B``)."""
+        """Every license link and badge on the page, plus dual grants (``A OR B``); links
+        and badges beyond the :class:`~crawler.detect.budget.Budget` of their kind, id and
+        region are counted in ``omitted`` items instead."""
         links = list(self._links())
-        return links + self._dual_grants(links) + list(self._badges())
+        badges = list(self._badges())
+        return links + self._dual_grants(links) + badges + self.budget.omitted()
 
     def _dual_grants(self, links: list[Evidence]) -> list[Evidence]:
         """Two ``rel=license`` grants of different licenses in one block that offers both
@@ -176,7 +182,7 @@ class LinkScanner:
             prop_words = is_license_word(el.get("property"))
             spdx = None
             if raw and (rel_words or prop_words or page_on_license_host or names_license_host(raw)):
-                spdx = spdx_from_url(urljoin(self.url or "", raw))
+                spdx = self._spdx_of(raw)
             if spdx is None:
                 if rel_words or prop_words:
                     kind = Kind.REL_LICENSE if rel_words else Kind.RDFA
@@ -186,7 +192,14 @@ class LinkScanner:
                     )
                 continue
             kind = Kind.REL_LICENSE if rel_words else Kind.RDFA if prop_words else Kind.LINK
-            yield self._judge(el, kind, raw, spdx)
+            if self.budget.allow(kind, spdx, self.regions.region(el)):
+                yield self._judge(el, kind, raw, spdx)
+
+    def _spdx_of(self, raw: str) -> str | None:
+        """``spdx_from_url`` of a link target, once per distinct target on the page."""
+        if raw not in self._spdx:
+            self._spdx[raw] = spdx_from_url(urljoin(self.url or "", raw))
+        return self._spdx[raw]
 
     def _judge(self, el: lxml.etree._Element, kind: str, raw: str, spdx: str) -> Evidence:
         region = self.regions.region(el)
@@ -256,6 +269,8 @@ class LinkScanner:
             if spdx is None:
                 continue
             region = self.regions.region(img)
+            if not self.budget.allow(Kind.BADGE, spdx, region):
+                continue
             inside_link = any(
                 isinstance(a.tag, str)
                 and a.tag == "a"

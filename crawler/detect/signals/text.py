@@ -21,6 +21,7 @@ import lxml.etree
 
 from crawler.core.evidence import Evidence, Kind, Qualifier, qualified, scoped
 from crawler.detect import lexicon
+from crawler.detect.budget import Budget
 from crawler.detect.pagetext import PageText
 from crawler.detect.regions import (
     BODY,
@@ -130,6 +131,10 @@ class _Scanner:
         self.ptext = ptext
         self.regions = regions
         self._media_memo: dict[object, bool] = {}
+
+    def region_at(self, start: int) -> str:
+        """The region of the element holding ``text[start]`` (no media-credit check)."""
+        return self.regions.region(self.ptext.element_at(start))
 
     def place(self, start: int, end: int) -> str:
         """The region of a match, ``caption`` for short media credits."""
@@ -258,6 +263,7 @@ def text_evidence(
 ) -> tuple[list[Evidence], list[CopyrightNotice]]:
     """License, public-domain and rights evidence from the visible text, and the notices."""
     scan = _Scanner(ptext, regions)
+    budget = Budget()
     text = ptext.text
     evidence: list[Evidence] = []
 
@@ -282,6 +288,8 @@ def text_evidence(
         ]
     labelled: list[int] = []
     for start, end, spdx in sorted(mentions):
+        if not budget.allow(Kind.TEXT, spdx, scan.region_at(start)):
+            continue
         sentence, where = scan.judge_mention(start, end, spdx, scan.in_article_footer(start))
         spdx = gfdl_variant(spdx, text[end : end + 400])
         if where == qualified(MAIN, Qualifier.ABOUT) and _LABEL_LINE.match(
@@ -292,9 +300,11 @@ def text_evidence(
             Evidence(Kind.TEXT, sentence[:_MAX_VALUE], spdx, where, weigh(Kind.TEXT, where))
         )
     _accept_article_label(evidence, labelled)
-    evidence += _unnamed_grants(scan, mentions)
+    evidence += _unnamed_grants(scan, mentions, budget)
 
     for start, end in lexicon.find_spans(lexicon.PUBLIC_DOMAIN, text, lowered):
+        if not budget.allow(Kind.TEXT, PUBLIC_DOMAIN, scan.region_at(start)):
+            continue
         before, sentence, after = scan.sentence(start, end)
         region = scan.place(start, end)
         where = region
@@ -312,7 +322,9 @@ def text_evidence(
 
     some_rights = lexicon.find_spans(lexicon.SOME_RIGHTS, text, lowered)
     for start, end in lexicon.find_spans(lexicon.RESERVED, text, lowered):
-        if _inside_any(start, some_rights):
+        if _inside_any(start, some_rights) or not budget.allow(
+            Kind.RIGHTS_STATEMENT, ALL_RIGHTS_RESERVED, scan.region_at(start)
+        ):
             continue
         evidence.append(_rights(scan, start, end, Kind.RIGHTS_STATEMENT))
 
@@ -320,14 +332,18 @@ def text_evidence(
     for m in lexicon.COPYRIGHT_NOTICE.finditer(text):
         if _COPYLEFT.search(text[max(0, m.start() - 12) : m.start()]):
             continue  # "Copyleft ©" announces a copyleft license, it reserves nothing
+        if not budget.allow(Kind.COPYRIGHT_NOTICE, ALL_RIGHTS_RESERVED, scan.region_at(m.start())):
+            continue
         ev = _rights(scan, m.start(), m.end(), Kind.COPYRIGHT_NOTICE)
         evidence.append(ev)
         if ev.weight > 0:
             notices.append(CopyrightNotice(_notice_text(text, m.start()), ev.where))
-    return _dedupe(evidence), notices
+    return _dedupe(evidence) + budget.omitted(), notices
 
 
-def _unnamed_grants(scan: _Scanner, mentions: list[tuple[int, int, str]]) -> list[Evidence]:
+def _unnamed_grants(
+    scan: _Scanner, mentions: list[tuple[int, int, str]], budget: Budget
+) -> list[Evidence]:
     """Grants of "a Creative Commons license" whose sentence names no license: the page
     says its text is licensed, but not under which terms. They never make a claim (their
     id is ``NOASSERTION``); they keep a bare copyright notice from reading as "all rights
@@ -338,6 +354,8 @@ def _unnamed_grants(scan: _Scanner, mentions: list[tuple[int, int, str]]) -> lis
         lo, hi = scan.ptext.sentence(m.start(), m.end())
         first = bisect.bisect_left(starts, lo)
         if first < len(starts) and starts[first] < hi:
+            continue
+        if not budget.allow(Kind.TEXT, NOASSERTION, scan.region_at(m.start())):
             continue
         sentence, where = scan.judge_mention(m.start(), m.end())
         found.append(
