@@ -162,7 +162,7 @@ def test_main_text_inside_a_link_heavy_article_is_kept() -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (None, "No such file or directory"),
+        (None, "error: No such file or directory"),
         (b"", "not an HTML page: empty document"),
         (b"%PDF-1.7\n", "not an HTML page: not HTML: looks like a PDF document"),
     ],
