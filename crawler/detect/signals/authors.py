@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 from lxml import etree as lxml_etree
 from lxml import html as lxml_html
 
+from crawler.detect.metas import page_metas
+
 __all__ = ["authors_from_copyright", "extract_authors"]
 
 _MAIN_TYPES = frozenset(
@@ -475,16 +477,13 @@ def _attribution_names(tree: lxml_html.HtmlElement, rdfa: list[Any]) -> list[str
 
 
 def _meta_values(tree: lxml_html.HtmlElement, *keys: str) -> list[str]:
-    """``content``/``value`` of ``<meta name|property=key>``, matched case-insensitively."""
+    """Values of ``<meta name|property|itemprop=key>``, keys matched case-insensitively."""
     wanted = {k.lower() for k in keys}
-    values = []
-    for meta in tree.iter("meta"):
-        key = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").lower()
-        if key.strip() in wanted:
-            value = meta.get("content") or meta.get("value") or ""
-            if value.strip():
-                values.append(value.strip())
-    return values
+    return [
+        meta.value
+        for meta in page_metas(tree)
+        if meta.key in wanted and meta.attribute != "http-equiv"
+    ]
 
 
 def _scholarly_meta_authors(tree: lxml_html.HtmlElement, *keys: str) -> list[str]:

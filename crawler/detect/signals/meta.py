@@ -9,11 +9,11 @@ and ``itemprop``; the value is ``content`` or, as some sites write it, ``value``
 
 from __future__ import annotations
 
-import lxml.etree
 import lxml.html
 
 from crawler.core.evidence import NOASSERTION, Evidence, Kind, Qualifier, Where, qualified
 from crawler.detect import lexicon
+from crawler.detect.metas import page_metas
 from crawler.detect.scoring import weigh
 from crawler.licenses import find_license_mentions, spdx_from_name, spdx_from_url
 from crawler.licenses.ids import ALL_RIGHTS_RESERVED
@@ -44,16 +44,6 @@ RIGHTS_NAMES = frozenset(
         "og:rights",
     }
 )
-_META_XPATH = lxml.etree.XPath("//meta[@name or @property or @itemprop]")
-
-
-def _name(el: lxml.etree._Element) -> str:
-    return (el.get("name") or el.get("property") or el.get("itemprop") or "").strip().lower()
-
-
-def meta_value(el: lxml.etree._Element) -> str:
-    """The value of a ``<meta>``: ``content``, or ``value`` where sites write that instead."""
-    return (el.get("content") or el.get("value") or "").strip()
 
 
 def _grant(value: str) -> str | None:
@@ -69,12 +59,11 @@ def _grant(value: str) -> str | None:
 def meta_evidence(tree: lxml.html.HtmlElement) -> list[Evidence]:
     """Evidence from every license or rights ``<meta>`` of the page."""
     evidence = []
-    for el in _META_XPATH(tree):
-        name = _name(el)
-        if name not in LICENSE_NAMES and name not in RIGHTS_NAMES:
-            continue
-        value = meta_value(el)
-        if not value:
+    for meta in page_metas(tree):
+        name, value = meta.key, meta.value
+        if meta.attribute == "http-equiv" or (
+            name not in LICENSE_NAMES and name not in RIGHTS_NAMES
+        ):
             continue
         shown = f"{name}={value}"[:300]
         spdx = _grant(value)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from lxml import html as lxml_html
 
+from crawler.detect.metas import page_metas
 from crawler.site.robots import content_usage_optouts
 from crawler.site.tdmrep import tdm_flag
 
@@ -94,7 +95,11 @@ def page_optout(tree: lxml_html.HtmlElement | None, headers: HeadersLike) -> Pag
         elif key == "content-usage":
             signals.extend(content_usage_optouts(value))
     if tree is not None:
-        metas = _metas(tree)
+        metas = [
+            (meta.key, meta.value)
+            for meta in page_metas(tree)
+            if meta.attribute in ("name", "http-equiv")
+        ]
         meta_reserved, meta_policy = _tdm_layer(
             [v for k, v in metas if k == "tdm-reservation"],
             [v for k, v in metas if k == "tdm-policy"],
@@ -152,16 +157,3 @@ def _as_text(value: object) -> str:
     if isinstance(value, bytes):
         return value.decode("latin-1")
     return str(value)
-
-
-def _metas(tree: lxml_html.HtmlElement) -> list[tuple[str, str]]:
-    """``(name lower-cased, content or value)`` of every ``<meta name=...>``."""
-    out = []
-    for meta in tree.iter("meta"):
-        name = (meta.get("name") or meta.get("http-equiv") or "").strip().lower()
-        value = meta.get("content")
-        if value is None:
-            value = meta.get("value")
-        if name and value is not None:
-            out.append((name, value))
-    return out
