@@ -137,3 +137,11 @@ def test_datasets_snippet(demo_dir: Path, tmp_path: Path,
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     printed = run_snippet(DATASETS, demo_dir)
     assert printed.startswith(f"{len(_shard_rows(demo_dir))} http://127.0.0.1:")
+
+
+def test_snippets_are_the_readme_s() -> None:
+    """Each snippet run here is a ``python`` block of the README, character for character."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    for snippet in (PYARROW, PANDAS, POLARS, DUCKDB, DATASETS):
+        assert snippet.lstrip("\n") in blocks
