@@ -85,6 +85,26 @@ def test_each_exclusion_reason(tmp_path: Path, overrides: dict[str, Any], reason
         "https://site0.example/doc/0"]
 
 
+def test_excluded_rows_have_spdx_documents_even_with_an_invalid_license(
+        tmp_path: Path) -> None:
+    run(tmp_path, [row(0), row(1, license="MIT OR OR ("), row(2, license="CC-BY-NC-4.0")])
+    shards = sorted((tmp_path / "excluded" / "data").glob("*.parquet"))
+    assert shards
+    for shard in shards:
+        doc = parse_file(str(spdx_path_for(shard)))
+        assert validate_document(doc) == []
+        concluded = sorted(str(f.license_concluded) for f in doc.files)
+        assert concluded == ["CC-BY-NC-4.0", "NOASSERTION"]  # the invalid value: NOASSERTION
+
+
+def test_attributed_subset_refuses_a_license_that_is_no_expression(tmp_path: Path) -> None:
+    report = run(tmp_path, [row(0), row(1, license="MIT OR OR (")], subset="attributed",
+                 policy=None)
+    assert report["excluded_by_reason"] == {"license-invalid": 1}
+    assert [r["url"] for r in read_rows(tmp_path / "out" / "data")] == [
+        "https://site0.example/doc/0"]
+
+
 def test_compound_or_passes_permissive(tmp_path: Path) -> None:
     report = run(tmp_path, [row(0, license="MIT OR GPL-3.0-only")], policy="permissive")
     assert report["kept"] == 1

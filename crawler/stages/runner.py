@@ -221,7 +221,7 @@ def _run_task(task: _Task) -> tuple[Counts, TaskContext]:
     kept_writer = ShardWriter(task.out_dir / DATA_DIR, prefix=ctx.prefix,
                               extra_metadata=stage.output_metadata, **task.shard_limits)
     excluded_writer = (ShardWriter(task.excluded_dir / DATA_DIR, prefix=ctx.prefix,
-                                   schema=excluded_schema(), spdx=False,
+                                   schema=excluded_schema(), spdx_lenient=True,
                                    **task.shard_limits)
                        if task.excluded_dir is not None else None)
     stage.open_task(ctx)

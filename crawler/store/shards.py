@@ -280,7 +280,9 @@ class ShardWriter:
     ``max_rows`` / ``max_bytes`` (estimated uncompressed) end a shard; ``row_group_rows`` /
     ``row_group_bytes`` end a row group. ``schema`` defaults to the record schema; a custom
     schema (e.g. the filter's, with an extra column) works as long as, with ``spdx=True``,
-    it has the columns of :data:`crawler.store.spdx.SPDX_COLUMNS`. ``extra_metadata`` (e.g.
+    it has the columns of :data:`crawler.store.spdx.SPDX_COLUMNS`. With ``spdx_lenient`` a
+    license value that is no SPDX expression is accepted and stands as ``NOASSERTION`` in
+    the document (for shards of excluded rows). ``extra_metadata`` (e.g.
     ``{"crawl_id": ...}``) goes into every shard's Parquet key-value metadata next to the
     schema name and version; its ``crawl_id`` is also the version of the shard Package in
     the SPDX document. Not thread-safe: one writer per thread or process.
@@ -303,6 +305,7 @@ class ShardWriter:
         row_group_bytes: int = ROW_GROUP_MAX_BYTES,
         schema: pa.Schema | None = None,
         spdx: bool = True,
+        spdx_lenient: bool = False,
         extra_metadata: dict[str, str] | None = None,
     ) -> None:
         if min(max_rows, max_bytes, row_group_rows, row_group_bytes) <= 0:
@@ -322,6 +325,7 @@ class ShardWriter:
         self.row_group_rows = row_group_rows
         self.row_group_bytes = row_group_bytes
         self.spdx = spdx
+        self.spdx_lenient = spdx_lenient
         self.schema = base.with_metadata(_metadata(base, extra_metadata or {}))
         self._crawl_id = (extra_metadata or {}).get("crawl_id")
         self.completed: list[Path] = []
@@ -447,8 +451,9 @@ class ShardWriter:
         where = f"row {self.rows_written + self._pending_rows} (id={row.get('id')!r})"
         try:
             spdx_doc.check_sha1(row["text_sha1"])
-            evidence = row.get("license_evidence") or ()
-            spdx_doc.check_licenses(row["license"], (e.get("spdx") for e in evidence))
+            if not self.spdx_lenient:
+                evidence = row.get("license_evidence") or ()
+                spdx_doc.check_licenses(row["license"], (e.get("spdx") for e in evidence))
         except ValueError as err:
             raise ValueError(f"{where}: {err}") from None
 
@@ -458,6 +463,8 @@ class ShardWriter:
         if pc.any(bad).as_py():
             value = table["text_sha1"].filter(bad)[0].as_py()
             spdx_doc.check_sha1(value)
+        if self.spdx_lenient:
+            return
         evidence = pc.list_flatten(table["license_evidence"])
         evidence_spdx = pc.unique(pc.struct_field(evidence, "spdx")).to_pylist()
         for value in pc.unique(table["license"]).to_pylist():
@@ -542,7 +549,7 @@ class ShardWriter:
         if self.spdx:
             spdx_doc.write_shard_spdx(
                 self._spdx_rows(), final, shard_sha1=spdx_doc.file_sha1(self._tmp),
-                version=self._crawl_id,
+                version=self._crawl_id, lenient=self.spdx_lenient,
             )
         os.replace(self._tmp, final)
         fsync_dir(self.out_dir)

@@ -252,13 +252,25 @@ def _file_spdx_id(row_id: str, used: set[str]) -> str:
     return spdx_id
 
 
-def _evidence_licenses(evidence_spdx: Iterable[str | None]) -> tuple[LicenseValue, ...]:
-    """Distinct licenses named by a row's evidence, or just ``NOASSERTION`` when none is."""
+def _parse(expression: str, lenient: bool) -> LicenseValue:
+    """:func:`parse_license`; with ``lenient``, ``NOASSERTION`` for a value it refuses."""
+    try:
+        return parse_license(expression)
+    except ValueError:
+        if lenient:
+            return _NO_ASSERTION
+        raise
+
+
+def _evidence_licenses(evidence_spdx: Iterable[str | None], lenient: bool = False
+                       ) -> tuple[LicenseValue, ...]:
+    """Distinct licenses named by a row's evidence, or just ``NOASSERTION`` when none is
+    (with ``lenient``, a value that is no expression names none)."""
     symbols: dict[Expression, None] = {}
     for value in evidence_spdx:
         if value is None:
             continue
-        parsed = parse_license(value)
+        parsed = _parse(value, lenient)
         if not isinstance(parsed, SpdxNoAssertion):
             symbols.update(dict.fromkeys(parsed.get_symbols()))
     return tuple(symbols) or (_NO_ASSERTION,)
@@ -290,6 +302,7 @@ def build_document(
     created: datetime | None = None,
     shard_sha1: str | None = None,
     version: str | None = None,
+    lenient: bool = False,
 ) -> Document:
     """Build the SPDX 2.3 document of a shard: one File per row (see the module docstring).
 
@@ -298,7 +311,9 @@ def build_document(
     shard's bytes, recorded on the shard Package when given; ``version`` the shard
     Package's version, the crawl id (default: the creation time, ``20240501T123000Z``), so
     that every document has the NTIA minimum elements. Raises ``ValueError`` on a row
-    whose license values cannot be expressed (see :func:`check_licenses`). Each distinct
+    whose license values cannot be expressed (see :func:`check_licenses`), unless
+    ``lenient``: then such a value is ``NOASSERTION`` in the document (the shard of rows a
+    filter excluded, whose license may be no SPDX expression, keeps the value itself). Each distinct
     ``license`` and each distinct list of evidence ``spdx`` values is parsed once per
     document: the Files that share one share the same license objects.
     """
@@ -314,12 +329,13 @@ def build_document(
                 expression = row["license"]
                 concluded = concluded_by_text.get(expression)
                 if concluded is None:
-                    concluded = concluded_by_text[expression] = parse_license(expression)
+                    concluded = concluded_by_text[expression] = _parse(expression, lenient)
                     refs.update(dict.fromkeys(license_refs(concluded)))
                 evidence = tuple(item.get("spdx") for item in row.get("license_evidence") or ())
                 in_file = in_file_by_evidence.get(evidence)
                 if in_file is None:
-                    in_file = in_file_by_evidence[evidence] = _evidence_licenses(evidence)
+                    in_file = in_file_by_evidence[evidence] = _evidence_licenses(evidence,
+                                                                                 lenient)
                     for value in in_file:
                         refs.update(dict.fromkeys(license_refs(value)))
                 files.append(_row_file(row, _file_spdx_id(str(row["id"]), used_ids),
@@ -522,6 +538,7 @@ def write_shard_spdx(
     created: datetime | None = None,
     version: str | None = None,
     validate: bool = True,
+    lenient: bool = False,
 ) -> Path:
     """Build, validate and write the SPDX document of the shard at ``shard_path``.
 
@@ -530,13 +547,14 @@ def write_shard_spdx(
     returned. The shard file itself need not exist yet (the shard writer writes this
     document before renaming the shard into place); pass ``shard_sha1`` to record the
     shard's checksum and ``version`` (the crawl id) as the Package version (see
-    :func:`build_document`). With ``validate`` (the default; validation is linear, see the module
-    docstring) an invalid document raises ``ValueError`` and nothing is written.
+    :func:`build_document`, also for ``lenient``). With ``validate`` (the default;
+    validation is linear, see the module docstring) an invalid document raises
+    ``ValueError`` and nothing is written.
     """
     name = Path(shard_path).name
     with _GC_PAUSE:
         doc = build_document(rows, name=name, namespace=new_namespace(name), created=created,
-                             shard_sha1=shard_sha1, version=version)
+                             shard_sha1=shard_sha1, version=version, lenient=lenient)
         if validate:
             messages = validate_document(doc)
             if messages:

@@ -19,10 +19,13 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crawler.licenses.expressions import parse
+from crawler.licenses.ids import NOASSERTION
 from crawler.stages import DEFAULT_BATCH_ROWS
 from crawler.stages.filter.manifest import ManifestWriter, merge_manifests
 from crawler.stages.filter.policy import (
     REASON_CONFLICT,
+    REASON_INVALID,
     REASON_LOW_CONFIDENCE,
     REASON_NO_AUTHOR,
     REASON_NO_LICENSE,
@@ -116,7 +119,7 @@ def _reason_where(mask: pa.Array, reason: str) -> pa.Array:
 
 def _license_reasons(licenses: pa.Array, policy: Policy) -> pa.Array:
     """Per-row license reason, the policy judged once per distinct license value."""
-    encoded = pc.dictionary_encode(pc.fill_null(licenses, "NOASSERTION"))
+    encoded = pc.dictionary_encode(pc.fill_null(licenses, NOASSERTION))
     verdicts = pa.array([policy.license_reason(v) for v in encoded.dictionary.to_pylist()],
                         pa.string())
     return verdicts.take(encoded.indices)
@@ -147,10 +150,30 @@ def _attribution_reasons(batch: pa.RecordBatch) -> list[pa.Array]:
         pc.match_substring_regex(batch.column("url"), r"^(?i:https?)://[^/\s]+"), False))
     licenses = batch.column("license")
     no_license = pc.fill_null(
-        pc.or_(pc.equal(licenses, "NOASSERTION"),
+        pc.or_(pc.equal(licenses, NOASSERTION),
                pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(licenses)), 0)), True)
     return [_reason_where(no_author, REASON_NO_AUTHOR), _reason_where(no_url, REASON_NO_URL),
-            _reason_where(no_license, REASON_NO_LICENSE)]
+            _reason_where(no_license, REASON_NO_LICENSE), _invalid_license_reasons(licenses)]
+
+
+def _invalid_license_reasons(licenses: pa.Array) -> pa.Array:
+    """``license-invalid`` for a license value that is not an SPDX expression (an unknown
+    license status, which no attribution can name); each distinct value parsed once."""
+    encoded = pc.dictionary_encode(pc.fill_null(licenses, NOASSERTION))
+    verdicts = pa.array([None if _expressible(v) else REASON_INVALID
+                         for v in encoded.dictionary.to_pylist()], pa.string())
+    return verdicts.take(encoded.indices)
+
+
+def _expressible(value: str) -> bool:
+    """``NOASSERTION``, empty (judged by the no-license check) or a valid expression."""
+    if value == NOASSERTION or not value.strip():
+        return True
+    try:
+        parse(value)
+    except ValueError:
+        return False
+    return True
 
 
 def judge_batch(batch: pa.RecordBatch, rules: Rules) -> tuple[pa.Array, dict[str, pa.Array]]:
