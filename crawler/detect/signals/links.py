@@ -42,6 +42,8 @@ _DUAL_CUE = re.compile(
     re.I,
 )
 _LICENSE_WORD = re.compile(r"\b(?:licen[cs]e|lizenz|licencia|licenza|licença|licentie)\b", re.I)
+# Elements of a subtree walked before the document-order index is built (see _offset).
+_LOCAL_WALK = 64
 _MEDIA_TAGS = frozenset({"img", "picture", "video", "audio", "figure", "iframe", "object"})
 
 
@@ -106,6 +108,7 @@ class LinkScanner:
         self.url = url
         self.ptext = ptext
         self.regions = regions
+        self._first: dict[lxml.etree._Element, int] | None = None
         self._order: dict[lxml.etree._Element, int] | None = None
         self._owner_order: list[int] = []
         self._owner_offset: list[int] = []
@@ -152,14 +155,28 @@ class LinkScanner:
         the first text, in document order, owned by the element's subtree, else by its
         parent's subtree, and so on up.
 
-        Elements are numbered in document order once, so that each question is a binary
-        search instead of a walk over the subtree (a list of 50,000 links asks 50,000 of
-        them)."""
+        A subtree is walked for at most :data:`_LOCAL_WALK` elements; past that, elements
+        are numbered in document order once and each question is a binary search (a list
+        of 50,000 links would otherwise walk it 50,000 times)."""
+        if self._first is None:
+            self._first = {}
+            for start, owner in zip(self.ptext.starts, self.ptext.owners, strict=True):
+                self._first.setdefault(owner, start)
+        node: lxml.etree._Element | None = el
+        while node is not None:
+            for steps, candidate in enumerate(node.iter()):
+                if candidate in self._first:
+                    return self._first[candidate]
+                if steps >= _LOCAL_WALK:
+                    return self._indexed_offset(node)
+            node = node.getparent()
+        return None
+
+    def _indexed_offset(self, el: lxml.etree._Element) -> int | None:
+        """:meth:`_offset` by binary search over elements numbered in document order."""
         if self._order is None:
             self._order = {node: i for i, node in enumerate(self.tree.iter())}
-            first: dict[int, int] = {}
-            for start, owner in zip(self.ptext.starts, self.ptext.owners, strict=True):
-                first.setdefault(self._order[owner], start)
+            first = {self._order[owner]: start for owner, start in self._first.items()}
             self._owner_order = sorted(first)
             self._owner_offset = [first[i] for i in self._owner_order]
         node: lxml.etree._Element | None = el
