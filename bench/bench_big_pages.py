@@ -6,6 +6,7 @@ Generated pages, each inspected in a fresh subprocess (so that peak RSS is that 
   the crawl's body size limit), with a CC BY 4.0 statement in the footer;
 * ``links-N``: a short article followed by N ``<a rel="license">`` links (1k, 10k, 50k),
   all to CC BY-SA 4.0, plus 500 distinct ones (one kind and place, many values);
+* ``badges-N``: N license links wrapping a badge image and no text;
 * ``nested-N``: an article wrapped in N nested ``<div>`` elements (deep nesting). libxml2,
   the parser under lxml and trafilatura, stops at a depth of 255: what is nested deeper
   (the whole article of ``nested-5000``) is not read, so that case shows bounded cost, not
@@ -36,6 +37,7 @@ CASES = (
     "links-1000",
     "links-10000",
     "links-50000",
+    "badges-50000",
     "nested-200",
     "nested-5000",
 )
@@ -126,6 +128,19 @@ def build(case: str) -> str:
             + "</article><ul class='licenses'>"
             + same * count
             + distinct
+            + "</ul><article>"
+            + _FOOT
+        )
+    if kind == "badges":
+        badge = (
+            "<li><a rel='license' href='https://creativecommons.org/licenses/by-sa/4.0/'>"
+            "<img src='https://i.creativecommons.org/l/by-sa/4.0/88x31.png'></a></li>\n"
+        )
+        return (
+            _HEAD.format(title="Many license badges")
+            + _article(20_000)
+            + "</article><ul class='badges'>"
+            + badge * count
             + "</ul><article>"
             + _FOOT
         )

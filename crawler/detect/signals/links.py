@@ -110,6 +110,7 @@ class LinkScanner:
         self.regions = regions
         self._first: dict[lxml.etree._Element, int] | None = None
         self._order: dict[lxml.etree._Element, int] | None = None
+        self._subtree_end: dict[lxml.etree._Element, int] = {}
         self._owner_order: list[int] = []
         self._owner_offset: list[int] = []
         self.budget = Budget()
@@ -181,10 +182,12 @@ class LinkScanner:
             self._owner_offset = [first[i] for i in self._owner_order]
         node: lxml.etree._Element | None = el
         while node is not None:
-            last = node
-            while len(last):
-                last = last[-1]
-            lo, hi = self._order[node], self._order[last]
+            if node not in self._subtree_end:  # lxml counts children one by one: once
+                last = node
+                while len(last):
+                    last = last[-1]
+                self._subtree_end[node] = self._order[last]
+            lo, hi = self._order[node], self._subtree_end[node]
             i = bisect.bisect_left(self._owner_order, lo)
             if i < len(self._owner_order) and self._owner_order[i] <= hi:
                 return self._owner_offset[i]
@@ -282,7 +285,7 @@ class LinkScanner:
             src = img.get("src", "").strip()
             if not names_license_host(src):
                 continue
-            spdx = spdx_from_url(urljoin(self.url or "", src))
+            spdx = self._spdx_of(src)
             if spdx is None:
                 continue
             region = self.regions.region(img)
@@ -291,7 +294,7 @@ class LinkScanner:
             inside_link = any(
                 isinstance(a.tag, str)
                 and a.tag == "a"
-                and spdx_from_url(urljoin(self.url or "", a.get("href", "").strip()) or "")
+                and self._spdx_of(a.get("href", "").strip())
                 for a in img.iterancestors("a")
             )
             if region not in SCOPED_OUT and _about_elsewhere(img, self.url):
