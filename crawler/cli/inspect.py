@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from crawler.core.evidence import Evidence, Kind, omitted_count
-from crawler.detect.extract import InspectError
-from crawler.detect.inspect import inspect
 from crawler.site.user_policy import SitePolicy, SitePolicyError
 
 #: Evidence lines ``licrawl inspect`` prints before summing up the rest.
@@ -62,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
 
     Every error message names what it is about: the page file (or standard input), the
     site policy file, or the ``--header`` option."""
+    from crawler.detect.extract import InspectError
+    from crawler.detect.inspect import inspect
+
     source = "standard input" if args.file == "-" else args.file
     try:
         headers = _headers(args.header)
