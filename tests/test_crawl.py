@@ -177,6 +177,7 @@ def test_summary_and_progress(site_crawl: tuple[Path, Any]) -> None:
     assert "robots/robots-disallowed" in result.stdout
     assert "licenses" in result.stdout and "opted out" in result.stdout
     assert "[licrawl crawl]" in result.stderr  # progress lines
+    assert " INFO: " not in result.stderr  # no Scrapy set-up chatter before the summary
 
 
 def test_reprocessing_the_warcs_gives_the_same_ids(site_crawl: tuple[Path, Any],

@@ -173,8 +173,10 @@ LICRAWL_PROGRESS_INTERVAL = 10.0
 
 # --- Logging --------------------------------------------------------------------------------
 
-# Scrapy logs every request at DEBUG; a crawl of many pages wants INFO.
-LOG_LEVEL = "INFO"
+# Scrapy logs every request at DEBUG and some 90 lines of set-up at INFO (settings,
+# middlewares, extensions); licrawl prints its own progress and summary, so only warnings
+# and errors of Scrapy reach the terminal (`-s LOG_LEVEL=INFO` brings the rest back).
+LOG_LEVEL = "WARNING"
 # Stats are printed by licrawl's own summary.
 STATS_DUMP = False
 LOGSTATS_INTERVAL = 0.0
