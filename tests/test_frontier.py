@@ -27,11 +27,13 @@ from crawler.fetch.frontier import (
     Counts,
     Frontier,
     FrontierError,
+    FrontierObserver,
     SqliteFrontier,
     State,
+    frontier_for,
 )
-from crawler.fetch.resume import FrontierObserver, read_fetched, reconcile, recover_warcs
-from crawler.fetch.scheduler import KEY_META, FrontierScheduler, frontier_for
+from crawler.fetch.resume import read_fetched, reconcile, recover_warcs
+from crawler.fetch.scheduler import KEY_META, FrontierScheduler
 from crawler.fetch.settings import default_settings
 from crawler.stages.sink import ResultSink, RunSummary
 from crawler.store.warc import WarcWriter

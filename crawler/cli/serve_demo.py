@@ -35,7 +35,12 @@ def demo_root() -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve the demo site; crawl it when ``--out`` is given."""
+    """Serve the demo site; crawl it when ``--out`` is given (into a new or empty folder:
+    the site gets a new port each run, so a second crawl would be a different site)."""
+    if args.out is not None and args.out.is_dir() and any(args.out.iterdir()):
+        print(f"licrawl serve-demo: {args.out} is not empty; the demo crawls into a new "
+              f"folder (remove it, or give another --out)", file=sys.stderr)
+        return 2
     try:
         site = LocalSite(static_handler(demo_root()), port=args.port).start()
     except OSError as exc:
@@ -47,8 +52,10 @@ def run(args: argparse.Namespace) -> int:
         if args.out is None:
             threading.Event().wait()  # until Ctrl-C
             return 0
+        jobdir = args.out / "job"
         settings: dict[str, object] = {"LICRAWL_OUT_DIR": str(args.out),
-                                       "LICRAWL_CRAWL_ID": job_crawl_id(None, None)}
+                                       "LICRAWL_JOB_DIR": str(jobdir), "JOBDIR": str(jobdir),
+                                       "LICRAWL_CRAWL_ID": job_crawl_id(jobdir, None)}
         if args.workers is not None:
             settings["LICRAWL_WORKERS"] = args.workers
         return run_crawl([site.url + "/"], spider="site", settings=settings)

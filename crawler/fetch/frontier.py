@@ -43,7 +43,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import Protocol, TextIO, runtime_checkable
+from typing import Any, Protocol, TextIO, runtime_checkable
+from weakref import WeakKeyDictionary
 
 from crawler.core.page import WarcRef
 
@@ -431,3 +432,39 @@ class SqliteFrontier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class FrontierObserver:
+    """Told by the sink when results are durable; marks their URLs done in the frontier."""
+
+    def __init__(self, frontier: Frontier) -> None:
+        self.frontier = frontier
+
+    def before_publish(self) -> None:
+        """A shard is about to be published: the frontier's state (the links found on its
+        pages) must be on disk first, so that a power cut cannot keep a row and lose them."""
+        self.frontier.sync()
+
+    def published(self, urls: list[str]) -> None:
+        """A shard holding these URLs' rows is published."""
+        self.frontier.done_urls(urls)
+
+    def error_written(self, url: str) -> None:
+        """An error record for ``url`` is written."""
+        self.frontier.done_urls([url])
+
+
+_FRONTIERS: WeakKeyDictionary[Any, Frontier] = WeakKeyDictionary()
+
+
+def attach_frontier(crawler: Any, frontier: Frontier | None) -> None:
+    """Make ``frontier`` the crawler's (``None``: forget it); :func:`frontier_for` finds it."""
+    if frontier is None:
+        _FRONTIERS.pop(crawler, None)
+    else:
+        _FRONTIERS[crawler] = frontier
+
+
+def frontier_for(crawler: Any) -> Frontier | None:
+    """The frontier the crawler's scheduler opened, or ``None`` (another scheduler)."""
+    return _FRONTIERS.get(crawler)

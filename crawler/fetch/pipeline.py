@@ -32,8 +32,7 @@ from scrapy.utils.misc import load_object
 from crawler.core.errors import ErrorRecord
 from crawler.core.page import FetchedPage
 from crawler.fetch.failures import dropped_reason, host_allowed, redirect_record
-from crawler.fetch.resume import FrontierObserver
-from crawler.fetch.scheduler import frontier_for
+from crawler.fetch.frontier import FrontierObserver, frontier_for
 from crawler.fetch.sites import origin_of, registry_for
 from crawler.site.user_policy import SitePolicy
 from crawler.stages.process import PageProcessor

@@ -15,8 +15,8 @@ and handed to the pipeline as if just downloaded, after its host's robots.txt an
 tdmrep.json are known again; a page whose record is gone (cut off with the ``.open`` file)
 is queued to be fetched again.
 
-While the crawl runs, :class:`FrontierObserver` gets from the sink the URLs whose results
-became durable and marks them done.
+While the crawl runs, :class:`~crawler.fetch.frontier.FrontierObserver` gets from the sink
+the URLs whose results became durable and marks them done.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow.parquet as pq
 
@@ -110,26 +110,6 @@ def prepare(frontier: Frontier, out_dir: Path) -> ResumeState:
     return ResumeState(frontier.counts(), recovered, reconciled, requeued)
 
 
-class FrontierObserver:
-    """Told by the sink when results are durable; marks their URLs done in the frontier."""
-
-    def __init__(self, frontier: Frontier) -> None:
-        self.frontier = frontier
-
-    def before_publish(self) -> None:
-        """A shard is about to be published: the frontier's state (the links found on its
-        pages) must be on disk first, so that a power cut cannot keep a row and lose them."""
-        self.frontier.sync()
-
-    def published(self, urls: list[str]) -> None:
-        """A shard holding these URLs' rows is published."""
-        self.frontier.done_urls(urls)
-
-    def error_written(self, url: str) -> None:
-        """An error record for ``url`` is written."""
-        self.frontier.done_urls([url])
-
-
 def read_fetched(out_dir: Path, entries: Iterable[Fetched]) -> tuple[list[FetchedPage],
                                                                      list[str]]:
     """The pages of ``entries`` read from their WARC records, and the keys of those whose
@@ -159,16 +139,21 @@ def read_fetched(out_dir: Path, entries: Iterable[Fetched]) -> tuple[list[Fetche
     return pages, missing
 
 
-async def rebuild_pages(crawler: Crawler, frontier: Frontier, out_dir: Path) -> int:
-    """Hand the fetched pages to the crawl pipeline again, from WARC; returns how many."""
-    from crawler.fetch.pipeline import CrawlPipeline
+class PageSink(Protocol):
+    """What takes a fetched page as the crawl's item pipeline does."""
 
+    async def process_item(self, item: Any) -> Any:
+        """Hand on one page."""
+
+
+async def rebuild_pages(crawler: Crawler, frontier: Frontier, out_dir: Path,
+                        pipeline: PageSink) -> int:
+    """Hand the fetched pages to the crawl ``pipeline`` again, from WARC; returns how many."""
     pages, missing = read_fetched(out_dir, frontier.to_rebuild())
     if missing:
         frontier.requeue(missing)
     if not pages:
         return 0
-    pipeline = crawler.get_item_pipeline(CrawlPipeline)
     registry = registry_for(crawler)
     for page in pages:
         await registry.fetch(origin_of(page.url))  # its site context, as when it was fetched

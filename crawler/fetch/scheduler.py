@@ -14,7 +14,7 @@ middleware through the engine directly and never enter the frontier.
 scheduled first, then the page's WARC record is noted (``fetched``), then the page item goes
 to the pipeline; a response that yields no item (a sitemap, robots.txt read for sitemaps) is
 done once its requests are scheduled. The sink marks the rest done as rows are published
-and error records written (:class:`crawler.fetch.resume.FrontierObserver`).
+and error records written (:class:`crawler.fetch.frontier.FrontierObserver`).
 """
 
 from __future__ import annotations
@@ -24,15 +24,21 @@ import pickle
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from weakref import WeakKeyDictionary
 
 from scrapy import Request, signals
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.utils.request import request_from_dict
 
 from crawler.core.page import FetchedPage, WarcRef
-from crawler.fetch.frontier import FRONTIER_FILE, Frontier, SqliteFrontier
+from crawler.fetch.frontier import (
+    FRONTIER_FILE,
+    Frontier,
+    SqliteFrontier,
+    attach_frontier,
+    frontier_for,
+)
 from crawler.fetch.middlewares.warc_recorder import WarcRecorderMiddleware
+from crawler.fetch.pipeline import CrawlPipeline
 from crawler.fetch.resume import rebuild_pages
 
 if TYPE_CHECKING:
@@ -44,14 +50,6 @@ logger = logging.getLogger(__name__)
 
 #: Request meta key: the frontier key of the request this one is (or was derived from).
 KEY_META = "licrawl_frontier_key"
-
-_FRONTIERS: WeakKeyDictionary[Crawler, Frontier] = WeakKeyDictionary()
-
-
-def frontier_for(crawler: Crawler) -> Frontier | None:
-    """The frontier the crawler's scheduler opened, or ``None`` (another scheduler)."""
-    return _FRONTIERS.get(crawler)
-
 
 def frontier_path(settings: Any) -> Path:
     """Where the crawl's frontier lives: ``LICRAWL_JOB_DIR``, else ``LICRAWL_OUT_DIR/job``."""
@@ -84,19 +82,21 @@ class FrontierScheduler(BaseScheduler):
         if requeued:
             logger.info("Frontier: %d request(s) in flight when the last run stopped are "
                         "queued again", requeued)
-        self.frontier = _FRONTIERS[self.crawler] = frontier
+        self.frontier = frontier
+        attach_frontier(self.crawler, frontier)
 
     async def _rebuild(self) -> None:
         """Pages fetched by a run that died, whose rows were not published: from WARC."""
         if self.frontier is not None:
             await rebuild_pages(self.crawler, self.frontier,
-                                Path(self.crawler.settings["LICRAWL_OUT_DIR"]))
+                                Path(self.crawler.settings["LICRAWL_OUT_DIR"]),
+                                self.crawler.get_item_pipeline(CrawlPipeline))
 
     def close(self, reason: str) -> None:
         """Close the frontier: what is queued stays queued for the next run."""
         if self.frontier is not None:
             self.frontier.close()
-            _FRONTIERS.pop(self.crawler, None)
+            attach_frontier(self.crawler, None)
 
     def has_pending_requests(self) -> bool:
         """Whether a request is waiting in the frontier."""
