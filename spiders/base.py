@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from crawler.core.errors import ErrorRecord
 from crawler.core.page import FetchedPage
 from crawler.fetch.failures import failure_record, unsupported_url_record
+from crawler.fetch.frontier import frontier_for
 from crawler.fetch.middlewares.warc_recorder import WARC_META, header_pairs
 
 #: Spider state key: fingerprints of the pages requested so far (only with a page budget).
@@ -85,15 +86,29 @@ class LicrawlSpider(scrapy.Spider):
         return is_http_url(url) and host_of(url) in self.hosts
 
     def page_request(self, url: str, **kwargs: Any) -> scrapy.Request | None:
-        """A request for a page, or ``None`` once the page budget is spent."""
+        """A request for a page, or ``None`` once the page budget is spent.
+
+        With the crawl's frontier the budget is counted there (durable like the rest of the
+        crawl's state, so a crawl resumed after ``kill -9`` keeps it); otherwise in the
+        spider state, which Scrapy saves on a clean stop."""
         request = scrapy.Request(url, callback=self.parse, errback=self.errback, **kwargs)
-        if self.max_pages > 0:
-            requested: set[str] = self.state.setdefault(_REQUESTED, set())
-            key = self.crawler.request_fingerprinter.fingerprint(request).hex()
-            if key not in requested:
-                if len(requested) >= self.max_pages:
-                    return None
-                requested.add(key)
+        if self.max_pages <= 0:
+            return request
+        key = self.crawler.request_fingerprinter.fingerprint(request).hex()
+        frontier = frontier_for(self.crawler)
+        if frontier is not None:
+            if frontier.seen(key):
+                return request  # counted when it was first requested
+            spent = int(frontier.get_meta(_REQUESTED) or 0)
+            if spent >= self.max_pages:
+                return None
+            frontier.set_meta(_REQUESTED, str(spent + 1))
+            return request
+        requested: set[str] = self.state.setdefault(_REQUESTED, set())
+        if key not in requested:
+            if len(requested) >= self.max_pages:
+                return None
+            requested.add(key)
         return request
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:

@@ -129,3 +129,27 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
         for row in pq.read_table(shard, columns=["warc_file", "warc_record_id"]).to_pylist():
             assert (row["warc_file"], row["warc_record_id"]) in records
     print(f"{note}: {again} page(s) fetched twice, {to_rebuild} rebuilt from WARC")
+
+
+def test_page_budget_holds_across_a_sigkill(tmp_path: Path) -> None:
+    """``--max-pages`` is counted in the frontier: a crawl killed halfway and resumed with
+    the same command requests no more pages in all than its budget."""
+    budget = 120
+    with make_site() as site:
+        out = tmp_path / "out"
+        args = [*command(site.url + "/gen/1", out), "--max-pages", str(budget)]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        deadline = time.monotonic() + 60
+        while (len(site.requests_for("/gen/")) < budget // 2 and proc.poll() is None
+               and time.monotonic() < deadline):
+            time.sleep(0.01)
+        assert proc.poll() is None, "finished before its kill"
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        final = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+        assert final.returncode == 0, final.stderr[-3000:]
+        paths = {r.path for r in site.requests_for("/gen/")}
+    rows, _, errors, _ = outcome(out)
+    assert len(paths) <= budget
+    assert set(rows) | set(errors) == paths  # every page requested has its row or error
