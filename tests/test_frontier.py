@@ -32,7 +32,7 @@ from crawler.fetch.frontier import (
     State,
     frontier_for,
 )
-from crawler.fetch.resume import read_fetched, reconcile, recover_warcs
+from crawler.fetch.resume import read_fetched, reconcile, recover_warcs, remove_leftovers
 from crawler.fetch.scheduler import KEY_META, FrontierScheduler
 from crawler.fetch.settings import default_settings
 from crawler.stages.sink import ResultSink, RunSummary
@@ -306,3 +306,22 @@ def test_reconcile_marks_done_what_the_output_holds(tmp_path: Path) -> None:
         assert f.counts() == Counts(leased=1, done=2)
         FrontierObserver(f).error_written("https://example.org/2")
         assert f.counts() == Counts(done=3)
+
+
+def test_resume_removes_what_dead_writers_left_of_unfinished_shards(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid is free now
+    name = f"part-20240101T000000-host-{dead.pid}-abcdef-00001"
+    live = f"part-20240101T000000-host-{os.getpid()}-abcdef-00002"
+    data, spdx = tmp_path / "data", tmp_path / "spdx"
+    data.mkdir()
+    spdx.mkdir()
+    leftovers = [data / f".{name}.parquet.tmp", spdx / f".{name}.spdx.json.tmp",
+                 spdx / f"{name}.spdx.json"]  # its document renamed, the shard was not
+    kept = [data / f".{live}.parquet.tmp",  # a live writer's shard in progress
+            data / "part-20240101T000000-host-1-abcdef-00003.parquet",
+            spdx / "part-20240101T000000-host-1-abcdef-00003.spdx.json"]
+    for path in leftovers + kept:
+        path.write_bytes(b"x")
+    assert sorted(remove_leftovers(tmp_path)) == sorted(leftovers)
+    assert all(p.exists() for p in kept) and not any(p.exists() for p in leftovers)

@@ -37,6 +37,7 @@ from crawler.core.page import FetchedPage
 from crawler.fetch.frontier import Counts, Fetched, Frontier
 from crawler.fetch.sites import origin_of, registry_for
 from crawler.store.shards import iter_shard_files
+from crawler.store.spdx import SPDX_DIR, SPDX_SUFFIX
 from crawler.store.warc import OPEN_SUFFIX, iter_responses, recover_open_warc
 
 if TYPE_CHECKING:
@@ -68,6 +69,29 @@ def recover_warcs(warc_dir: Path) -> list[Path]:
             continue  # a live crawl process is still writing it
         recovered.append(recover_open_warc(path))
     return recovered
+
+
+#: The writer's pid in a shard name: ``part-<time>-<host>-<pid>-<token>-<seq>.parquet``.
+_SHARD_PID = re.compile(r"-(\d+)-[0-9a-f]+-\d{5}\.parquet")
+
+
+def remove_leftovers(out_dir: Path) -> list[Path]:
+    """Remove what dead writer processes left of unfinished shards: hidden ``.*.tmp``
+    shard and SPDX files, and an SPDX document whose shard was never renamed into place
+    (a kill between the two renames). Returns the files removed."""
+    removed = []
+    data, spdx = out_dir / "data", out_dir / SPDX_DIR
+    candidates = [*data.glob(".*.tmp"), *spdx.glob(".*.tmp")] if data.is_dir() else []
+    if spdx.is_dir():
+        candidates += [doc for doc in spdx.glob("*" + SPDX_SUFFIX)
+                       if not (data / (doc.name.removesuffix(SPDX_SUFFIX) + ".parquet"))
+                       .exists()]
+    for path in candidates:
+        match = _SHARD_PID.search(path.name.replace(SPDX_SUFFIX, ".parquet"))
+        if match is not None and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def reconcile(frontier: Frontier, out_dir: Path) -> int:
@@ -105,6 +129,9 @@ class ResumeState:
 def prepare(frontier: Frontier, out_dir: Path) -> ResumeState:
     """Recover WARC files, reconcile with the output, requeue leases (see the module doc)."""
     recovered = recover_warcs(out_dir / "warc") if (out_dir / "warc").is_dir() else []
+    removed = remove_leftovers(out_dir)
+    if removed:
+        logger.info("Removed %d file(s) of unfinished shards of a stopped run", len(removed))
     reconciled = reconcile(frontier, out_dir)
     requeued = frontier.requeue_leases()
     return ResumeState(frontier.counts(), recovered, reconciled, requeued)
