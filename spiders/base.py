@@ -103,6 +103,7 @@ class LicrawlSpider(scrapy.Spider):
             if spent >= self.max_pages:
                 return None
             frontier.set_meta(_REQUESTED, str(spent + 1))
+            frontier.commit()  # counted for good before the request can go out
             return request
         requested: set[str] = self.state.setdefault(_REQUESTED, set())
         if key not in requested:

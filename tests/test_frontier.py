@@ -152,10 +152,12 @@ def test_one_process_at_a_time_and_newer_formats_refused(tmp_path: Path) -> None
         SqliteFrontier(garbage)
 
 
-def test_sigkill_loses_no_acknowledged_change(tmp_path: Path) -> None:
+def test_sigkill_loses_at_most_the_last_group_and_only_a_tail(tmp_path: Path) -> None:
+    """Changes are committed in groups: a kill loses at most the changes since the last
+    commit, and what survives is the frontier as it was at one moment (a prefix of the
+    changes, never one missing from the middle)."""
     path = tmp_path / "f.sqlite3"
     script = textwrap.dedent(f"""
-        import sys
         from crawler.fetch.frontier import SqliteFrontier
         f = SqliteFrontier({str(path)!r})
         n = 0
@@ -163,23 +165,27 @@ def test_sigkill_loses_no_acknowledged_change(tmp_path: Path) -> None:
             f.enqueue(f"k{{n}}", f"http://x/{{n}}", b"x" * 200)
             if n % 3 == 0:
                 f.lease()
-            print(n, flush=True)
+            if n % 500 == 499:
+                f.commit()
+                print("committed", n, flush=True)
             n += 1
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
                             text=True, cwd=Path(__file__).parent.parent)
     assert proc.stdout is not None
-    last = -1
+    committed = -1
     for line in proc.stdout:
-        last = int(line)
-        if last >= 2000:
+        committed = int(line.split()[1])
+        if committed >= 2000:
             break
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     with SqliteFrontier(path) as f:
         counts = f.counts()
-        assert counts.total >= last + 1  # every acknowledged enqueue survived
-        assert counts.leased >= last // 3
+        keys = set(f.keys())
+        assert counts.total >= committed + 1  # every committed enqueue survived
+        assert keys == {f"k{n}" for n in range(counts.total)}  # a prefix: nothing missing
+        assert counts.leased >= committed // 3
         assert f.requeue_leases() == counts.leased
         assert f.counts().queued == counts.total
 
@@ -190,6 +196,9 @@ def test_sink_tells_the_observer_what_is_durable(tmp_path: Path) -> None:
     class Recorder:
         def before_publish(self) -> None:
             calls.append("sync")
+
+        def before_error(self) -> None:
+            calls.append("commit")
 
         def published(self, urls: list[str]) -> None:
             calls.append(("published", list(urls)))
@@ -202,7 +211,8 @@ def test_sink_tells_the_observer_what_is_durable(tmp_path: Path) -> None:
     for n, url in enumerate(urls):
         sink.put(make_row(url=url, id=f"{n:040x}"))
     sink.put(ErrorRecord(url="https://example.org/e", stage="fetch", reason="dns-error"))
-    assert calls == ["sync", ("published", urls[:2]), ("error", "https://example.org/e")]
+    assert calls == ["sync", ("published", urls[:2]), "commit",
+                     ("error", "https://example.org/e")]
     sink.close()
     assert calls[-2:] == ["sync", ("published", urls[2:])]
 
@@ -243,6 +253,17 @@ def test_scheduler_round_trip_and_seen_set(tmp_path: Path) -> None:
     with SqliteFrontier(tmp_path / "job" / "frontier.sqlite3") as f:
         counts = f.counts()
     assert counts == Counts(queued=2)  # the dont_filter copy (same entry) and the target
+
+
+def test_scheduler_stores_requests_as_scrapy_would(tmp_path: Path) -> None:
+    """The scheduler's quick serialization gives what ``Request.to_dict(spider=...)`` gives."""
+    scheduler, spider = _scheduler(tmp_path)
+    for request in (scrapy.Request("http://x/a", callback=spider.parse, errback=spider.parse,
+                                   meta={"depth": 1}, priority=-2, cb_kwargs={"n": 1}),
+                    scrapy.Request("http://x/b", callback=spider.parse),
+                    scrapy.Request("http://x/c")):
+        assert scheduler._as_dict(request) == request.to_dict(spider=spider)
+    scheduler.close("finished")
 
 
 def test_scheduler_keeps_unserializable_requests_in_memory(tmp_path: Path) -> None:

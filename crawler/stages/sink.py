@@ -99,7 +99,10 @@ class SinkObserver(Protocol):
     """Told when results become durable (the crawl's frontier marks their URLs done)."""
 
     def before_publish(self) -> None:
-        """A shard is about to be published (at a row-count rotation and on close)."""
+        """A shard is about to be published (renamed into place)."""
+
+    def before_error(self) -> None:
+        """An error record is about to be written."""
 
     def published(self, urls: list[str]) -> None:
         """A shard holding the rows of these URLs is published."""
@@ -121,8 +124,10 @@ class ResultSink:
                  observer: SinkObserver | None = None, **shard_options: Any) -> None:
         out = Path(out_dir)
         self.summary = summary
-        self.shards = ShardWriter(out / DATA_DIR, extra_metadata={"crawl_id": summary.crawl_id},
-                                  **shard_options)
+        self.shards = ShardWriter(
+            out / DATA_DIR, extra_metadata={"crawl_id": summary.crawl_id},
+            before_publish=observer.before_publish if observer is not None else None,
+            **shard_options)
         self.errors = ErrorWriter(out / ERRORS_DIR)
         self.observer = observer
         self._unpublished: list[str] = []  # URLs of the open shard's rows (with an observer)
@@ -136,6 +141,8 @@ class ResultSink:
             except ValueError as exc:  # the schema refused the row
                 result = bad_row_record(result, str(exc), self.summary.crawl_id)
         if isinstance(result, ErrorRecord):
+            if self.observer is not None:
+                self.observer.before_error()
             self.errors.write(result)
             if self.observer is not None:
                 self.observer.error_written(result.url)
@@ -146,8 +153,6 @@ class ResultSink:
         if self.observer is None:
             self.shards.write(row)
             return
-        if len(self._unpublished) + 1 >= self.shards.max_rows:
-            self.observer.before_publish()
         published = len(self.shards.completed)
         self.shards.write(row)
         self._unpublished.append(str(row["url"]))
@@ -161,8 +166,6 @@ class ResultSink:
 
     def close(self) -> RunSummary:
         """Publish the last shard and close the error file; returns the summary."""
-        if self.observer is not None and self._unpublished:
-            self.observer.before_publish()
         self.summary.shards = self.shards.close()
         self._tell_published()
         self.summary.error_file = self.errors.close()

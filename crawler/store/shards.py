@@ -285,7 +285,9 @@ class ShardWriter:
     the document (for shards of excluded rows). ``extra_metadata`` (e.g.
     ``{"crawl_id": ...}``) goes into every shard's Parquet key-value metadata next to the
     schema name and version; its ``crawl_id`` is also the version of the shard Package in
-    the SPDX document. Not thread-safe: one writer per thread or process.
+    the SPDX document. ``before_publish`` (optional) is called before each shard is renamed
+    into place (the crawl makes its frontier durable there). Not thread-safe: one writer
+    per thread or process.
 
     ``completed`` lists the shards finished so far; ``rows_written`` counts the rows stored
     in shard files so far (buffered rows count once their row group is written; after
@@ -307,6 +309,7 @@ class ShardWriter:
         spdx: bool = True,
         spdx_lenient: bool = False,
         extra_metadata: dict[str, str] | None = None,
+        before_publish: Callable[[], None] | None = None,
     ) -> None:
         if min(max_rows, max_bytes, row_group_rows, row_group_bytes) <= 0:
             raise ValueError("max_rows, max_bytes, row_group_rows and row_group_bytes must be > 0")
@@ -326,6 +329,7 @@ class ShardWriter:
         self.row_group_bytes = row_group_bytes
         self.spdx = spdx
         self.spdx_lenient = spdx_lenient
+        self.before_publish = before_publish
         self.schema = base.with_metadata(_metadata(base, extra_metadata or {}))
         self._crawl_id = (extra_metadata or {}).get("crawl_id")
         self.completed: list[Path] = []
@@ -545,6 +549,8 @@ class ShardWriter:
         if self._tmp is None or self._name is None:
             return
         self._close_files()
+        if self.before_publish is not None:
+            self.before_publish()
         final = self.out_dir / self._name
         if self.spdx:
             spdx_doc.write_shard_spdx(
