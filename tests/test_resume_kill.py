@@ -149,7 +149,7 @@ def test_page_budget_holds_across_a_sigkill(tmp_path: Path) -> None:
         proc.communicate(timeout=30)
         final = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
         assert final.returncode == 0, final.stderr[-3000:]
-        paths = {r.path for r in site.requests_for("/gen/")}
+        paths = {r.path for r in site.requests_for("/gen")}  # /gen/N and /gen-missing/N
     rows, _, errors, _ = outcome(out)
     assert len(paths) <= budget
     assert set(rows) | set(errors) == paths  # every page requested has its row or error
