@@ -11,8 +11,8 @@ Serves a synthetic site of N real-looking pages on 127.0.0.1 (a tree: page k lin
    RSS (sampled from /proc) of the crawl process and of its largest detection worker for
    each (it must not grow with the crawl), and, for the big crawl, the RSS every
    ``--trace-every`` pages (current and peak so far): a plateau, not a slope;
-4. prints what Scrapy's duplicate filter keeps per URL seen (it does grow with the crawl,
-   by design: one fingerprint per URL).
+4. prints the size of the big crawl's frontier on disk per URL seen (the seen-set and the
+   queue live there, not in the crawl process's memory).
 
 Usage: ``.venv/bin/python bench/bench_crawl.py [--pages 2000] [--big-pages 20000]
 [--trace-every 2000] [-s NAME=VALUE ...]`` (``-s``: a setting for the licrawl crawls).
@@ -21,14 +21,12 @@ Usage: ``.venv/bin/python bench/bench_crawl.py [--pages 2000] [--big-pages 20000
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import tracemalloc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,17 +184,6 @@ def pages_served(site: LocalSite) -> int:
     return sum(r.path != "/robots.txt" for r in list(site.log))
 
 
-def fingerprint_bytes(urls: int) -> float:
-    """Bytes per URL of a set of ``urls`` 20-byte fingerprints, as Scrapy's RFPDupeFilter
-    keeps them (its ``_fingerprints`` set of SHA-1 digests)."""
-    tracemalloc.start()
-    seen = {hashlib.sha1(str(i).encode()).digest() for i in range(urls)}
-    size = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    del seen
-    return size / urls
-
-
 def licrawl_crawl(site: LocalSite, out: Path, extra: list[str], every: int = 0) -> Run:
     """``licrawl crawl`` of ``site`` into ``out``, delays off, ``extra`` settings
     (``NAME=VALUE``); RSS noted every ``every`` pages."""
@@ -233,6 +220,7 @@ def main() -> None:
         big = licrawl_crawl(site, Path(tmp) / "out", args.settings, args.trace_every)
         print(f"licrawl crawl: {args.big_pages} pages in {big.seconds:.1f}s = "
               f"{args.big_pages / big.seconds:.1f} pages/s")
+        frontier = sum(f.stat().st_size for f in (Path(tmp) / "out" / "job").glob("frontier*"))
     if big.trace:
         print(f"RSS of the {args.big_pages}-page crawl by pages fetched (MiB): crawl process "
               "now / peak so far, largest detection worker now")
@@ -247,11 +235,10 @@ def main() -> None:
               f"({big.rss - half[2]:+d} MiB)")
     print(f"peak RSS of the largest detection worker: {small.workers} MiB at {args.pages} "
           f"pages, {big.workers} MiB at {args.big_pages} pages")
-    small_set, large_set = fingerprint_bytes(args.big_pages), fingerprint_bytes(10**6)
-    print(f"Scrapy's duplicate filter (one 20-byte fingerprint per URL seen, grows with the "
-          f"crawl by design): {small_set * args.big_pages / 2**20:.1f} MiB at "
-          f"{args.big_pages} URLs ({small_set:.0f} B/URL), {large_set * 10**6 / 2**20:.0f} MiB "
-          f"at a million ({large_set:.0f} B/URL)")
+    if frontier:
+        print(f"frontier on disk (seen-set, queue, per-URL state): {frontier / 2**20:.1f} MiB "
+              f"after {args.big_pages} pages ({frontier / args.big_pages:.0f} B/URL), not in "
+              f"the crawl process's memory")
 
 
 if __name__ == "__main__":
