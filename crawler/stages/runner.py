@@ -12,9 +12,10 @@ way for every stage:
   documents under ``DIR/data/``; with an exclusion folder, excluded rows under
   ``EXCLUDED/data/`` with a ``filter_reason`` column and SPDX documents too, as datatrove's
   exclusion writer stamps why a document was dropped;
-* work: one task per input file on the stages' process pool (``jobs``; ``1`` runs in this
-  process), each task with its own writers, named after the input file's position, so the
-  output does not depend on which worker ran what;
+* work: tasks of consecutive input files (about four tasks per worker, so a slow file
+  does not idle the others, and few enough that output shards stay large) on the stages'
+  process pool (``jobs``; ``1`` runs in this process), each task with its own writers,
+  named after the task's position, so the output does not depend on which worker ran what;
 * counting and progress: per task the stage's counters, merged in input order; one
   :class:`~crawler.stages.progress.Progress` line now and then.
 """
@@ -48,6 +49,7 @@ from crawler.stages.progress import Progress
 from crawler.store.shards import ShardWriter, iter_shard_files
 
 DATA_DIR = "data"
+TASKS_PER_WORKER = 4  # tasks of consecutive input files per worker process
 REASON_COLUMN = "filter_reason"
 
 
@@ -69,10 +71,10 @@ CountsT = TypeVar("CountsT", bound=Counts)
 class TaskContext:
     """One task's view of the run: its input, its output folder and its writers."""
 
-    index: int  # position of the input file in the run
-    path: Path
+    index: int  # position of the task in the run
+    paths: tuple[Path, ...]  # its input files, consecutive in the run's order
     out_dir: Path  # the run's temporary output folder
-    prefix: str  # output file names start with this (``part-f00012``)
+    prefix: str  # output file names start with this (``part-t00003``)
     extras: dict[str, Any] = field(default_factory=dict)  # what the stage opened for the task
 
 
@@ -205,7 +207,7 @@ def excluded_schema() -> pa.Schema:
 class _Task:
     stage: ShardStage[Any]
     index: int
-    path: Path
+    paths: tuple[Path, ...]
     out_dir: Path
     excluded_dir: Path | None
     batch_rows: int
@@ -213,11 +215,10 @@ class _Task:
 
 
 def _run_task(task: _Task) -> tuple[Counts, TaskContext]:
-    """Read one input file through the stage into this task's own writers."""
+    """Read the task's input files through the stage into its own writers."""
     stage = task.stage
     counts = stage.new_counts()
-    ctx = TaskContext(task.index, task.path, task.out_dir, f"part-f{task.index:05d}")
-    parquet, dropped = open_shard(task.path)
+    ctx = TaskContext(task.index, task.paths, task.out_dir, f"part-t{task.index:05d}")
     kept_writer = ShardWriter(task.out_dir / DATA_DIR, prefix=ctx.prefix,
                               extra_metadata=stage.output_metadata, **task.shard_limits)
     excluded_writer = (ShardWriter(task.excluded_dir / DATA_DIR, prefix=ctx.prefix,
@@ -226,18 +227,8 @@ def _run_task(task: _Task) -> tuple[Counts, TaskContext]:
                        if task.excluded_dir is not None else None)
     stage.open_task(ctx)
     try:
-        for batch in read_batches(task.path, parquet, task.batch_rows):
-            reasons = stage.step(batch, counts)
-            kept_mask = pc.is_null(reasons)
-            kept = batch.filter(kept_mask)
-            if kept.num_rows:
-                kept_writer.write_batch(kept)
-                stage.on_kept(ctx, kept)
-            if excluded_writer is not None and kept.num_rows < batch.num_rows:
-                excluded_mask = pc.invert(kept_mask)
-                excluded_writer.write_batch(batch.filter(excluded_mask).append_column(
-                    REASON_COLUMN, reasons.filter(excluded_mask)))
-        stage.on_file(counts, task.path, dropped)
+        for path in task.paths:
+            _run_file(stage, ctx, counts, path, task.batch_rows, kept_writer, excluded_writer)
     except BaseException:
         kept_writer.abort()
         if excluded_writer is not None:
@@ -248,8 +239,28 @@ def _run_task(task: _Task) -> tuple[Counts, TaskContext]:
     if excluded_writer is not None:
         excluded_writer.close()
     stage.close_task(ctx, ok=True)
-    ctx.extras.clear()  # writers stay in the worker; the parent needs index, path, prefix
+    ctx.extras.clear()  # writers stay in the worker; the parent needs index, paths, prefix
     return counts, ctx
+
+
+def _run_file(stage: ShardStage[Any], ctx: TaskContext, counts: Counts, path: Path,
+              batch_rows: int, kept_writer: ShardWriter,
+              excluded_writer: ShardWriter | None) -> None:
+    """One input file, batch by batch: kept rows to ``kept_writer``, the rest (with their
+    reason) to ``excluded_writer``."""
+    parquet, dropped = open_shard(path)
+    for batch in read_batches(path, parquet, batch_rows):
+        reasons = stage.step(batch, counts)
+        kept_mask = pc.is_null(reasons)
+        kept = batch.filter(kept_mask)
+        if kept.num_rows:
+            kept_writer.write_batch(kept)
+            stage.on_kept(ctx, kept)
+        if excluded_writer is not None and kept.num_rows < batch.num_rows:
+            excluded_mask = pc.invert(kept_mask)
+            excluded_writer.write_batch(batch.filter(excluded_mask).append_column(
+                REASON_COLUMN, reasons.filter(excluded_mask)))
+    stage.on_file(counts, path, dropped)
 
 
 # ---------------------------------------------------------------------------------------
@@ -282,19 +293,19 @@ def _publish(temp: Path, target: Path) -> None:
 
 def _run_tasks(tasks: list[_Task], jobs: int, on_done: Any) -> list[tuple[Counts, TaskContext]]:
     """Run ``tasks`` in this process (``jobs == 1``) or on the process pool; results in
-    task order. ``on_done(counts)`` is called as each finishes."""
+    task order. ``on_done(task, counts)`` is called for each, in task order."""
     results: list[tuple[Counts, TaskContext] | None] = [None] * len(tasks)
     if jobs == 1:
         for i, task in enumerate(tasks):
             results[i] = _run_task(task)
-            on_done(results[i][0])
+            on_done(task, results[i][0])
         return [r for r in results if r is not None]
     pool = process_pool(jobs, preload=["crawler.stages.runner"])
     try:
         futures = [pool.schedule(_run_task, args=(task,)) for task in tasks]
         for i, future in enumerate(futures):
             results[i] = future.result()
-            on_done(results[i][0])
+            on_done(tasks[i], results[i][0])
     except BaseException:
         pool.stop()
         pool.join()
@@ -340,15 +351,17 @@ def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir:
     temp_excluded = _temp_sibling(excluded) if excluded is not None else None
     try:
         (temp_out / DATA_DIR).mkdir()
-        tasks = [_Task(stage, i, path, temp_out, temp_excluded, batch_rows, limits)
-                 for i, path in enumerate(files)]
+        per_task = max(1, len(files) // (TASKS_PER_WORKER * workers))
+        tasks = [_Task(stage, i, tuple(files[start:start + per_task]), temp_out,
+                       temp_excluded, batch_rows, limits)
+                 for i, start in enumerate(range(0, len(files), per_task))]
         total = stage.new_counts()
         done = {"files": 0, "bytes": 0}
 
-        def on_done(counts: Counts) -> None:
+        def on_done(task: _Task, counts: Counts) -> None:
             total.merge(counts)
-            done["files"] += 1
-            done["bytes"] += files[done["files"] - 1].stat().st_size
+            done["files"] += len(task.paths)
+            done["bytes"] += sum(path.stat().st_size for path in task.paths)
             shown.tick(lambda: f"[{done['files']}/{len(files)} files, "
                                f"{100 * done['bytes'] / max(input_bytes, 1):.0f}%, "
                                f"{done['bytes'] / 2**20 / shown.elapsed:.1f} MiB/s] "
