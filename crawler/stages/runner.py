@@ -342,7 +342,8 @@ def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir:
             raise StageError(f"{inside[0]}: an input lies inside the output folder {target}")
     for path in files:  # fail fast, before writing anything
         open_shard(path)
-    input_bytes = sum(p.stat().st_size for p in files)
+    sizes = {path: path.stat().st_size for path in files}
+    input_bytes = sum(sizes.values())
     workers = max(1, min(jobs or os.cpu_count() or 1, len(files) or 1))
     limits = {k: v for k, v in (("max_rows", shard_rows), ("max_bytes", shard_bytes)) if v}
     shown = Progress(stage.name, interval=2.0, enabled=progress)
@@ -361,7 +362,7 @@ def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir:
         def on_done(task: _Task, counts: Counts) -> None:
             total.merge(counts)
             done["files"] += len(task.paths)
-            done["bytes"] += sum(path.stat().st_size for path in task.paths)
+            done["bytes"] += sum(sizes[path] for path in task.paths)
             shown.tick(lambda: f"[{done['files']}/{len(files)} files, "
                                f"{100 * done['bytes'] / max(input_bytes, 1):.0f}%, "
                                f"{done['bytes'] / 2**20 / shown.elapsed:.1f} MiB/s] "

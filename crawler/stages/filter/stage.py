@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -117,11 +117,11 @@ def _reason_where(mask: pa.Array, reason: str) -> pa.Array:
                       pa.scalar(None, pa.string()))
 
 
-def _license_reasons(licenses: pa.Array, policy: Policy) -> pa.Array:
-    """Per-row license reason, the policy judged once per distinct license value."""
+def _per_license(licenses: pa.Array, judge: Callable[[str], str | None]) -> pa.Array:
+    """Per-row reason (null: none) from ``judge``, called once per distinct license value
+    (a missing one is ``NOASSERTION``)."""
     encoded = pc.dictionary_encode(pc.fill_null(licenses, NOASSERTION))
-    verdicts = pa.array([policy.license_reason(v) for v in encoded.dictionary.to_pylist()],
-                        pa.string())
+    verdicts = pa.array([judge(v) for v in encoded.dictionary.to_pylist()], pa.string())
     return verdicts.take(encoded.indices)
 
 
@@ -153,27 +153,20 @@ def _attribution_reasons(batch: pa.RecordBatch) -> list[pa.Array]:
         pc.or_(pc.equal(licenses, NOASSERTION),
                pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(licenses)), 0)), True)
     return [_reason_where(no_author, REASON_NO_AUTHOR), _reason_where(no_url, REASON_NO_URL),
-            _reason_where(no_license, REASON_NO_LICENSE), _invalid_license_reasons(licenses)]
+            _reason_where(no_license, REASON_NO_LICENSE), _per_license(licenses, _invalid_reason)]
 
 
-def _invalid_license_reasons(licenses: pa.Array) -> pa.Array:
+def _invalid_reason(value: str) -> str | None:
     """``license-invalid`` for a license value that is not an SPDX expression (an unknown
-    license status, which no attribution can name); each distinct value parsed once."""
-    encoded = pc.dictionary_encode(pc.fill_null(licenses, NOASSERTION))
-    verdicts = pa.array([None if _expressible(v) else REASON_INVALID
-                         for v in encoded.dictionary.to_pylist()], pa.string())
-    return verdicts.take(encoded.indices)
-
-
-def _expressible(value: str) -> bool:
-    """``NOASSERTION``, empty (judged by the no-license check) or a valid expression."""
+    license status, which no attribution can name); ``NOASSERTION`` and empty values are
+    the no-license check's."""
     if value == NOASSERTION or not value.strip():
-        return True
+        return None
     try:
         parse(value)
     except ValueError:
-        return False
-    return True
+        return REASON_INVALID
+    return None
 
 
 def judge_batch(batch: pa.RecordBatch, rules: Rules) -> tuple[pa.Array, dict[str, pa.Array]]:
@@ -183,7 +176,8 @@ def judge_batch(batch: pa.RecordBatch, rules: Rules) -> tuple[pa.Array, dict[str
     """
     checks: dict[str, pa.Array] = {}
     if rules.policy is not None:
-        checks["license"] = _license_reasons(batch.column("license"), rules.policy)
+        checks["license"] = _per_license(batch.column("license"),
+                                         rules.policy.license_reason)
     if rules.min_confidence is not None:
         confidence = batch.column("license_confidence")
         low = pc.fill_null(pc.less(confidence, pa.scalar(rules.min_confidence,
