@@ -132,21 +132,25 @@ def resume_message(crawl_id: str, out: Path, jobdir: Path) -> str | None:
     return "\n".join(lines)
 
 
+def job_settings(out: Path, jobdir: Path, crawl_id: str, workers: int | None
+                 ) -> dict[str, Any]:
+    """The settings every crawl of a job needs: where it writes, where its state is kept
+    (``JOBDIR`` too: Scrapy's spider state, and Scrapy's own scheduler when one is chosen
+    with ``-s SCHEDULER=...``), its id and, when given, the worker count."""
+    settings: dict[str, Any] = {"LICRAWL_OUT_DIR": str(out), "LICRAWL_JOB_DIR": str(jobdir),
+                                "JOBDIR": str(jobdir), "LICRAWL_CRAWL_ID": crawl_id}
+    if workers is not None:
+        settings["LICRAWL_WORKERS"] = workers
+    return settings
+
+
 def crawl_settings(
     args: argparse.Namespace, crawl_id: str, user_settings: dict[str, str]
 ) -> dict[str, Any]:
     """The setting overrides of this run: options first, then the ``-s`` pairs."""
-    overrides: dict[str, Any] = {
-        "LICRAWL_OUT_DIR": str(args.out),
-        "LICRAWL_CRAWL_ID": crawl_id,
-    }
-    if args.workers is not None:
-        overrides["LICRAWL_WORKERS"] = args.workers
+    overrides = job_settings(args.out, job_dir(args), crawl_id, args.workers)
     if args.site_policy is not None:
         overrides["LICRAWL_SITE_POLICY"] = str(args.site_policy)
-    jobdir = job_dir(args)
-    overrides["LICRAWL_JOB_DIR"] = str(jobdir)
-    overrides["JOBDIR"] = str(jobdir)  # Scrapy's spider state (the page budget)
     if args.depth is not None:
         overrides["DEPTH_LIMIT"] = args.depth
     if args.contact_url:

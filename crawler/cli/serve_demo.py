@@ -8,7 +8,7 @@ import threading
 from importlib import resources
 from pathlib import Path
 
-from crawler.cli.crawl import job_crawl_id, run_crawl
+from crawler.cli.crawl import job_crawl_id, job_settings, run_crawl
 from crawler.demo.localsite import LocalSite, static_handler
 
 
@@ -53,11 +53,7 @@ def run(args: argparse.Namespace) -> int:
             threading.Event().wait()  # until Ctrl-C
             return 0
         jobdir = args.out / "job"
-        settings: dict[str, object] = {"LICRAWL_OUT_DIR": str(args.out),
-                                       "LICRAWL_JOB_DIR": str(jobdir), "JOBDIR": str(jobdir),
-                                       "LICRAWL_CRAWL_ID": job_crawl_id(jobdir, None)}
-        if args.workers is not None:
-            settings["LICRAWL_WORKERS"] = args.workers
+        settings = job_settings(args.out, jobdir, job_crawl_id(jobdir, None), args.workers)
         return run_crawl([site.url + "/"], spider="site", settings=settings)
     except KeyboardInterrupt:
         return 0
