@@ -48,6 +48,12 @@ def make_row(**overrides: Any) -> dict[str, Any]:
         "warc_file": "crawl-00001.warc.gz",
         "warc_record_id": "<urn:uuid:00000000-0000-4000-8000-000000000001>",
         "crawl_id": "test-crawl",
+        # optional columns (schema 1.1, filled by licrawl dedup): null elsewhere
+        "dup_cluster": None,
+        "dup_count": None,
+        "dup_licenses": None,
+        "dup_license_conflict": None,
+        "dup_urls": None,
     }
     row.update(overrides)
     return row

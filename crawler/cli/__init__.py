@@ -8,7 +8,7 @@ import sys
 
 # Each subcommand lives in crawler/cli/<name>.py with register(subparsers) and run(args);
 # register() imports nothing heavy (run() imports what the command uses), so --help is quick.
-SUBCOMMANDS = ["inspect", "crawl", "process", "filter", "serve-demo"]
+SUBCOMMANDS = ["inspect", "crawl", "process", "filter", "dedup", "serve-demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage
-from crawler.core.schema import column_names
+from crawler.core.schema import required_column_names
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 SNIFF_BYTES = 1024
@@ -103,7 +103,7 @@ def build_row(page: FetchedPage, result: dict[str, Any], *, crawl_id: str) -> di
     if not result.get("text"):
         raise ValueError(f"{page.url}: no main text; not a document row")
     row: dict[str, Any] = {}
-    for name in column_names():
+    for name in required_column_names():
         if name in _PAGE_COLUMNS:
             continue
         if name not in result:
@@ -120,4 +120,4 @@ def build_row(page: FetchedPage, result: dict[str, Any], *, crawl_id: str) -> di
         warc_record_id=page.warc_record_id,
         crawl_id=crawl_id,
     )
-    return {name: row[name] for name in column_names()}
+    return {name: row[name] for name in required_column_names()}

@@ -107,3 +107,14 @@ def record_schema() -> pa.Schema:
 def column_names() -> list[str]:
     """Names of the record's columns, in schema order."""
     return [f["name"] for f in schema_definition()["fields"]]
+
+
+def optional_column_names() -> list[str]:
+    """Columns added in a minor version: a shard of an older 1.x version may lack them
+    (readers fill them with nulls); writers always write them."""
+    return [f["name"] for f in schema_definition()["fields"] if f.get("optional")]
+
+
+def required_column_names() -> list[str]:
+    """Columns every shard of this major version has, in schema order."""
+    return [f["name"] for f in schema_definition()["fields"] if not f.get("optional")]

@@ -48,6 +48,10 @@ class Progress:
         self._last = now
         self.print(line())
 
+    def note(self, text: str) -> None:
+        """Print a one-off line now (a step starting), with the elapsed time."""
+        self.print(f"{text} ({self.elapsed:.1f}s)")
+
     def print(self, text: str) -> None:
         """Print one line now, with the stage label."""
         if self.enabled:

@@ -26,7 +26,7 @@ import os
 import secrets
 import shutil
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -40,6 +40,7 @@ from crawler.core.schema import (
     SCHEMA_VERSION_KEY,
     column_names,
     record_schema,
+    required_column_names,
     schema_definition,
     schema_version,
 )
@@ -78,21 +79,15 @@ class TaskContext:
     extras: dict[str, Any] = field(default_factory=dict)  # what the stage opened for the task
 
 
-class ShardStage(ABC, Generic[CountsT]):
-    """One stage's step over record batches. Subclasses are picklable values.
+class TaskStep(ABC, Generic[CountsT]):
+    """What a task runs over its record batches. Subclasses are picklable values.
 
     ``step`` returns the exclusion reason per row (a string array, null = keep) and counts
-    what it saw; ``on_kept`` sees the kept rows (e.g. for a manifest); ``open_task`` and
-    ``close_task`` open and close a task's own extra writers; ``finish`` runs once in the
-    parent on the complete temporary folder, and returns the report.
+    what it saw; ``transform_kept`` may add to the kept rows (same schema) before they are
+    written; ``on_kept`` sees the kept rows as written (e.g. for a manifest); ``open_task``
+    and ``close_task`` open and close a task's own extra writers; ``on_file`` is told when
+    an input file is done.
     """
-
-    name: ClassVar[str]
-
-    @property
-    def output_metadata(self) -> dict[str, str]:
-        """Extra Parquet metadata for the kept shards."""
-        return {}
 
     @abstractmethod
     def new_counts(self) -> CountsT:
@@ -101,6 +96,10 @@ class ShardStage(ABC, Generic[CountsT]):
     @abstractmethod
     def step(self, batch: pa.RecordBatch, counts: CountsT) -> pa.Array:
         """The exclusion reason of each row of ``batch`` (null: keep)."""
+
+    def transform_kept(self, kept: pa.RecordBatch) -> pa.RecordBatch:
+        """The kept rows of one batch as they are written (default: unchanged)."""
+        return kept
 
     def open_task(self, task: TaskContext) -> None:
         """Open the task's extra writers into ``task.extras`` (default: none)."""
@@ -114,6 +113,40 @@ class ShardStage(ABC, Generic[CountsT]):
     def on_file(self, counts: CountsT, path: Path, dropped_columns: list[str]) -> None:
         """Count one finished input file (default: nothing)."""
 
+
+class ShardStage(ABC, Generic[CountsT]):
+    """One stage of a run, in the parent: it names the run, gives each task its
+    :class:`TaskStep`, and completes the output.
+
+    A stage whose tasks all run the same step is a :class:`TaskStep` too (``filter``):
+    ``for_task`` gives the stage itself. A stage that needs the whole input before it can
+    judge a row (``dedup``) does that work in ``prepare``, which runs once after the inputs
+    are checked and before the tasks, and may use the pool through
+    :meth:`PreparedRun.map`; ``for_task`` then gives each task a step with its share of the
+    decisions. ``finish`` runs once on the complete temporary folder and returns the report.
+    """
+
+    name: ClassVar[str]
+
+    @property
+    def output_metadata(self) -> dict[str, str]:
+        """Extra Parquet metadata for the kept shards."""
+        return {}
+
+    @abstractmethod
+    def new_counts(self) -> CountsT:
+        """Empty counters, which the tasks' counts are merged into."""
+
+    def prepare(self, run: PreparedRun) -> None:
+        """Work over the whole checked input before the tasks run (default: none)."""
+
+    def for_task(self, index: int, paths: tuple[Path, ...]) -> TaskStep[CountsT]:
+        """The step task ``index`` (reading ``paths``) runs: the stage itself when it is a
+        :class:`TaskStep`."""
+        if isinstance(self, TaskStep):
+            return self
+        raise TypeError(f"{type(self).__name__} is no TaskStep and must define for_task")
+
     @abstractmethod
     def finish(self, run: StageRun[CountsT]) -> dict[str, Any]:
         """Complete the temporary output folder (merge parts, write the report); return
@@ -122,6 +155,23 @@ class ShardStage(ABC, Generic[CountsT]):
     def progress_line(self, counts: CountsT) -> str:
         """The progress line after some files (default: files done)."""
         return ""
+
+
+@dataclass
+class PreparedRun:
+    """The checked input and the temporary output, as :meth:`ShardStage.prepare` sees them."""
+
+    files: list[Path]
+    task_paths: list[tuple[Path, ...]]  # the input files of each task, in run order
+    temp_out: Path
+    workers: int
+    progress: Progress
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any],
+            on_done: Callable[[int, Any], None] | None = None) -> list[Any]:
+        """``fn(item)`` for every item on the run's workers; results in item order
+        (``on_done(index, result)`` is called for each, in order)."""
+        return map_in_order(fn, items, self.workers, on_done or (lambda i, r: None))
 
 
 @dataclass
@@ -146,11 +196,17 @@ def _major(version: str) -> str:
     return version.split(".", 1)[0]
 
 
+def shard_version(parquet: pq.ParquetFile) -> str:
+    """The record schema version a shard says it follows (empty when it says none)."""
+    meta = parquet.schema_arrow.metadata or {}
+    return meta.get(SCHEMA_VERSION_KEY, b"").decode(errors="replace")
+
+
 def open_shard(path: Path) -> tuple[pq.ParquetFile, list[str]]:
     """Open an input shard and check it: a Parquet file of a licrawl record schema with the
-    same major version and every column. Returns the file and the names of columns this
-    version does not know (dropped from the output). Raises :class:`StageError` naming the
-    file."""
+    same major version and every required column (a shard of an older minor version may
+    lack the optional ones). Returns the file and the names of columns this version does
+    not know (dropped from the output). Raises :class:`StageError` naming the file."""
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
@@ -166,18 +222,29 @@ def open_shard(path: Path) -> tuple[pq.ParquetFile, list[str]]:
     if _major(version) != _major(schema_version()):
         raise StageError(f"{path}: record schema version {version} is not supported "
                          f"(this licrawl reads {_major(schema_version())}.x)")
-    missing = [c for c in column_names() if c not in schema.names]
+    missing = [c for c in required_column_names() if c not in schema.names]
     if missing:
         raise StageError(f"{path}: missing columns {', '.join(missing)}")
     return parquet, [c for c in schema.names if c not in set(column_names())]
 
 
-def read_batches(path: Path, parquet: pq.ParquetFile, batch_rows: int
-                 ) -> Iterator[pa.RecordBatch]:
-    """The rows of a checked shard as record-schema batches of at most ``batch_rows``."""
-    target = record_schema()
+def read_batches(path: Path, parquet: pq.ParquetFile, batch_rows: int,
+                 columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """The rows of a checked shard as record-schema batches of at most ``batch_rows``
+    (only ``columns``, in that order, when given); optional columns the shard lacks are
+    nulls."""
+    full = record_schema()
+    target = pa.schema([full.field(name) for name in columns] if columns else list(full),
+                       metadata=full.metadata)
+    present = set(parquet.schema_arrow.names)
+    read = [name for name in target.names if name in present]
     try:
-        for batch in parquet.iter_batches(batch_size=batch_rows, columns=column_names()):
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=read):
+            if len(read) < len(target.names):
+                batch = pa.RecordBatch.from_arrays(
+                    [batch.column(name) if name in present
+                     else pa.nulls(batch.num_rows, target.field(name).type)
+                     for name in target.names], names=target.names)
             if not batch.schema.equals(target, check_metadata=False):
                 batch = batch.cast(target)
             yield batch
@@ -205,13 +272,14 @@ def excluded_schema() -> pa.Schema:
 
 @dataclass(frozen=True)
 class _Task:
-    stage: ShardStage[Any]
+    stage: TaskStep[Any]
     index: int
     paths: tuple[Path, ...]
     out_dir: Path
     excluded_dir: Path | None
     batch_rows: int
     shard_limits: dict[str, int]
+    metadata: dict[str, str]
 
 
 def _run_task(task: _Task) -> tuple[Counts, TaskContext]:
@@ -220,7 +288,7 @@ def _run_task(task: _Task) -> tuple[Counts, TaskContext]:
     counts = stage.new_counts()
     ctx = TaskContext(task.index, task.paths, task.out_dir, f"part-t{task.index:05d}")
     kept_writer = ShardWriter(task.out_dir / DATA_DIR, prefix=ctx.prefix,
-                              extra_metadata=stage.output_metadata, **task.shard_limits)
+                              extra_metadata=task.metadata, **task.shard_limits)
     excluded_writer = (ShardWriter(task.excluded_dir / DATA_DIR, prefix=ctx.prefix,
                                    schema=excluded_schema(), spdx_lenient=True,
                                    **task.shard_limits)
@@ -243,7 +311,7 @@ def _run_task(task: _Task) -> tuple[Counts, TaskContext]:
     return counts, ctx
 
 
-def _run_file(stage: ShardStage[Any], ctx: TaskContext, counts: Counts, path: Path,
+def _run_file(stage: TaskStep[Any], ctx: TaskContext, counts: Counts, path: Path,
               batch_rows: int, kept_writer: ShardWriter,
               excluded_writer: ShardWriter | None) -> None:
     """One input file, batch by batch: kept rows to ``kept_writer``, the rest (with their
@@ -254,6 +322,7 @@ def _run_file(stage: ShardStage[Any], ctx: TaskContext, counts: Counts, path: Pa
         kept_mask = pc.is_null(reasons)
         kept = batch.filter(kept_mask)
         if kept.num_rows:
+            kept = stage.transform_kept(kept)
             kept_writer.write_batch(kept)
             stage.on_kept(ctx, kept)
         if excluded_writer is not None and kept.num_rows < batch.num_rows:
@@ -291,28 +360,29 @@ def _publish(temp: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def _run_tasks(tasks: list[_Task], jobs: int, on_done: Any) -> list[tuple[Counts, TaskContext]]:
-    """Run ``tasks`` in this process (``jobs == 1``) or on the process pool; results in
-    task order. ``on_done(task, counts)`` is called for each, in task order."""
-    results: list[tuple[Counts, TaskContext] | None] = [None] * len(tasks)
+def map_in_order(fn: Callable[[Any], Any], items: list[Any], jobs: int,
+                 on_done: Callable[[int, Any], None]) -> list[Any]:
+    """``fn(item)`` for each item, in this process (``jobs == 1``) or on the process pool;
+    results in item order, ``on_done(index, result)`` called for each in item order."""
+    results: list[Any] = []
     if jobs == 1:
-        for i, task in enumerate(tasks):
-            results[i] = _run_task(task)
-            on_done(task, results[i][0])
-        return [r for r in results if r is not None]
+        for i, item in enumerate(items):
+            results.append(fn(item))
+            on_done(i, results[-1])
+        return results
     pool = process_pool(jobs, preload=["crawler.stages.runner"])
     try:
-        futures = [pool.schedule(_run_task, args=(task,)) for task in tasks]
+        futures = [pool.schedule(fn, args=(item,)) for item in items]
         for i, future in enumerate(futures):
-            results[i] = future.result()
-            on_done(tasks[i], results[i][0])
+            results.append(future.result())
+            on_done(i, results[-1])
     except BaseException:
         pool.stop()
         pool.join()
         raise
     pool.close()
     pool.join()
-    return [r for r in results if r is not None]
+    return results
 
 
 def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir: str | Path, *,
@@ -353,13 +423,17 @@ def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir:
     try:
         (temp_out / DATA_DIR).mkdir()
         per_task = max(1, len(files) // (TASKS_PER_WORKER * workers))
-        tasks = [_Task(stage, i, tuple(files[start:start + per_task]), temp_out,
-                       temp_excluded, batch_rows, limits)
-                 for i, start in enumerate(range(0, len(files), per_task))]
+        task_paths = [tuple(files[start:start + per_task])
+                      for start in range(0, len(files), per_task)]
+        stage.prepare(PreparedRun(files, task_paths, temp_out, workers, shown))
+        tasks = [_Task(stage.for_task(i, paths), i, paths, temp_out, temp_excluded,
+                       batch_rows, limits, stage.output_metadata)
+                 for i, paths in enumerate(task_paths)]
         total = stage.new_counts()
         done = {"files": 0, "bytes": 0}
 
-        def on_done(task: _Task, counts: Counts) -> None:
+        def on_done(index: int, result: tuple[Counts, TaskContext]) -> None:
+            task, counts = tasks[index], result[0]
             total.merge(counts)
             done["files"] += len(task.paths)
             done["bytes"] += sum(sizes[path] for path in task.paths)
@@ -369,7 +443,7 @@ def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir:
                                + stage.progress_line(total),
                        force=done["files"] == len(files))
 
-        results = _run_tasks(tasks, workers, on_done)
+        results = map_in_order(_run_task, tasks, workers, on_done)
         run = StageRun(files, input_bytes, out, temp_out, excluded,
                        [ctx for _, ctx in results], total, shown)
         report = stage.finish(run)

@@ -42,6 +42,7 @@ from crawler.stages.runner import (
     StageError,
     StageRun,
     TaskContext,
+    TaskStep,
     run_stage,
 )
 
@@ -202,7 +203,7 @@ def judge_batch(batch: pa.RecordBatch, rules: Rules) -> tuple[pa.Array, dict[str
 
 
 @dataclass(frozen=True)
-class FilterStage(ShardStage[FilterCounts]):
+class FilterStage(ShardStage[FilterCounts], TaskStep[FilterCounts]):
     """The filter as a stage: exclusion reasons by :func:`judge_batch`, a manifest part
     per task, ``report.json`` at the end."""
 
