@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="keep rows with a TDMRep reservation or AI opt-out signal")
     parser.add_argument("--allow-conflict", action="store_true",
                         help="keep rows whose license signals conflict")
+    parser.add_argument("--allow-dup-conflict", action="store_true",
+                        help="keep rows of licrawl dedup output whose copies disagree about "
+                        "the license (default: excluded as dup-conflict)")
     parser.add_argument("--excluded", metavar="DIR",
                         help="also write the excluded rows here, with a filter_reason column")
     parser.add_argument("--overwrite", action="store_true",
@@ -67,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         policy = (load_policy(args.policy)
                   if args.policy is not None or args.subset == "licensed-only" else None)
         rules = Rules.build(args.subset, policy, min_confidence=args.min_confidence,
-                            allow_optout=args.allow_optout, allow_conflict=args.allow_conflict)
+                            allow_optout=args.allow_optout, allow_conflict=args.allow_conflict,
+                            allow_dup_conflict=args.allow_dup_conflict)
         report = filter_shards(
             args.inputs, args.out, rules, excluded_dir=args.excluded, overwrite=args.overwrite,
             jobs=args.jobs, batch_rows=args.batch_rows,

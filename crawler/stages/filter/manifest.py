@@ -4,7 +4,8 @@ Two files, written batch by batch (bounded memory):
 
 - ``attribution.parquet``: one row per document with ``id``, ``url``, ``title``,
   ``authors``, ``copyright``, ``license``, ``license_name``, ``license_url``,
-  ``no_license`` and ``attribution`` (one TASL line: title, author, source, license).
+  ``no_license``, ``attribution`` (one TASL line: title, author, source, license) and
+  ``other_urls`` (for ``licrawl dedup`` output: the other URLs that carry the same text).
 - ``ATTRIBUTION.txt``: the same, readable, one block per document with what Creative
   Commons licenses ask of a reuser (CC BY 4.0 §3(a)(1)): the creator, the copyright notice,
   the title, the source link, the license name and link, and an indication of changes
@@ -51,6 +52,7 @@ MANIFEST_SCHEMA = pa.schema([
     pa.field("license_url", pa.string()),
     pa.field("no_license", pa.bool_(), nullable=False),
     pa.field("attribution", pa.string(), nullable=False),
+    pa.field("other_urls", pa.list_(pa.string()), nullable=False),
 ])
 
 TEXT_TITLE = """\
@@ -185,6 +187,8 @@ def manifest_batch(batch: pa.RecordBatch, names: pa.Array, urls: pa.Array,
     has_copyright = _non_empty(copyright_)
     unlicensed = pc.is_valid(no_license)
     has_license_url = pc.and_(pc.is_valid(urls), pc.invert(unlicensed))
+    others = pc.fill_null(batch.column("dup_urls"), pa.scalar([], pa.list_(pa.string())))
+    has_others = pc.fill_null(pc.greater(pc.list_value_length(others), 0), False)
     credit = pc.if_else(has_author, who, copyright_)
     has_credit = _non_empty(credit)
     license_text = pc.coalesce(no_license, names, NOT_FOUND_LABEL)
@@ -203,11 +207,13 @@ def manifest_batch(batch: pa.RecordBatch, names: pa.Array, urls: pa.Array,
         "  Source: ", url, "\n",
         "  License: ", license_text, _when(has_license_url, _join(" <", urls, ">")), "\n",
         _when(unlicensed, pa.scalar(NO_LICENSE_NOTE)),
+        _when(has_others, _join("  Also at: ", pc.binary_join(others, "\n           "),
+                                "\n")),
         "  Changes: ", CHANGES, "\n\n",
     )
     rows = pa.RecordBatch.from_arrays(
         [batch.column("id"), url, title, authors, copyright_, batch.column("license"),
-         names, urls, unlicensed, line],
+         names, urls, unlicensed, line, others],
         schema=MANIFEST_SCHEMA,
     )
     return rows, block

@@ -34,6 +34,7 @@ REASON_LOW_CONFIDENCE = "low-confidence"
 REASON_OPTOUT_PREFIX = "optout:"  # + the ai_optout signal, e.g. "optout:robots:GPTBot"
 REASON_OPTOUT_TDMREP = "optout:tdmrep"
 REASON_CONFLICT = "conflict"
+REASON_DUP_CONFLICT = "dup-conflict"  # licrawl dedup: copies of the text disagree
 REASON_NO_AUTHOR = "no-attribution:author"
 REASON_NO_URL = "no-attribution:url"
 REASON_NO_LICENSE = "no-attribution:license"
@@ -47,6 +48,7 @@ _KEYS = {
     "min_confidence": (int, float),
     "allow_optout": bool,
     "allow_conflict": bool,
+    "allow_dup_conflict": bool,
 }
 
 
@@ -73,6 +75,7 @@ class Policy:
     min_confidence: float = 0.0
     allow_optout: bool = False
     allow_conflict: bool = False
+    allow_dup_conflict: bool = False
     description: str = ""
     source: str = ""
     _cache: dict[str, str | None] = field(default_factory=dict, init=False, compare=False,
@@ -120,6 +123,7 @@ class Policy:
             "min_confidence": self.min_confidence,
             "allow_optout": self.allow_optout,
             "allow_conflict": self.allow_conflict,
+            "allow_dup_conflict": self.allow_dup_conflict,
         }
 
 
@@ -188,6 +192,7 @@ def parse_policy(text: str, *, source: str) -> Policy:
         min_confidence=min_confidence,
         allow_optout=bool(data.get("allow_optout", False)),
         allow_conflict=bool(data.get("allow_conflict", False)),
+        allow_dup_conflict=bool(data.get("allow_dup_conflict", False)),
         description=str(data.get("description", "")),
         source=source,
     )

@@ -106,14 +106,15 @@ def _count_no_license(licenses: pa.Array) -> int:
 
 def _applied_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """``settings`` with the policy block as applied: ``--allow-optout`` and
-    ``--allow-conflict`` (``exclude_optout``/``exclude_conflict`` false) override the
-    policy file's ``allow_optout`` and ``allow_conflict``."""
+    ``--allow-conflict`` and ``--allow-dup-conflict`` (``exclude_*`` false) override the
+    policy file's ``allow_optout``, ``allow_conflict`` and ``allow_dup_conflict``."""
     policy = settings.get("policy")
     if not policy:
         return settings
     return {**settings, "policy": {**policy,
                                    "allow_optout": not settings["exclude_optout"],
-                                   "allow_conflict": not settings["exclude_conflict"]}}
+                                   "allow_conflict": not settings["exclude_conflict"],
+                                   "allow_dup_conflict": not settings["exclude_dup_conflict"]}}
 
 
 def build_report(counts: FilterCounts, *, settings: dict[str, Any], inputs: list[str],

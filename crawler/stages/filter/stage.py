@@ -25,6 +25,7 @@ from crawler.stages import DEFAULT_BATCH_ROWS
 from crawler.stages.filter.manifest import ManifestWriter, merge_manifests
 from crawler.stages.filter.policy import (
     REASON_CONFLICT,
+    REASON_DUP_CONFLICT,
     REASON_INVALID,
     REASON_LOW_CONFIDENCE,
     REASON_NO_AUTHOR,
@@ -67,16 +68,19 @@ class Rules:
     min_confidence: float | None
     check_optout: bool
     check_conflict: bool
+    check_dup_conflict: bool
     check_attribution: bool
 
     @classmethod
     def build(cls, subset: str, policy: Policy | None, *, min_confidence: float | None = None,
-              allow_optout: bool = False, allow_conflict: bool = False) -> Rules:
+              allow_optout: bool = False, allow_conflict: bool = False,
+              allow_dup_conflict: bool = False) -> Rules:
         """Resolve the rules of a run.
 
         ``licensed-only`` needs a policy. ``attributed`` checks attribution, plus the policy
-        when one is given. ``min_confidence`` overrides the policy's; ``allow_optout`` and
-        ``allow_conflict`` let those rows pass whatever the policy says.
+        when one is given. ``min_confidence`` overrides the policy's; ``allow_optout``,
+        ``allow_conflict`` and ``allow_dup_conflict`` (copies found by ``licrawl dedup``
+        disagree about the license) let those rows pass whatever the policy says.
         """
         if subset not in SUBSETS:
             raise FilterError(f"unknown subset {subset!r}: use one of {', '.join(SUBSETS)}")
@@ -88,8 +92,11 @@ class Rules:
             min_confidence = policy.min_confidence
         optout_ok = allow_optout or (policy is not None and policy.allow_optout)
         conflict_ok = allow_conflict or (policy is not None and policy.allow_conflict)
+        dup_conflict_ok = allow_dup_conflict or (policy is not None
+                                                 and policy.allow_dup_conflict)
         return cls(subset=subset, policy=policy, min_confidence=min_confidence,
                    check_optout=not optout_ok, check_conflict=not conflict_ok,
+                   check_dup_conflict=not dup_conflict_ok,
                    check_attribution=subset == "attributed")
 
     def describe(self) -> dict[str, Any]:
@@ -100,6 +107,7 @@ class Rules:
             "min_confidence": self.min_confidence,
             "exclude_optout": self.check_optout,
             "exclude_conflict": self.check_conflict,
+            "exclude_dup_conflict": self.check_dup_conflict,
             "require_attribution": self.check_attribution,
         }
 
@@ -173,7 +181,8 @@ def _invalid_reason(value: str) -> str | None:
 def judge_batch(batch: pa.RecordBatch, rules: Rules) -> tuple[pa.Array, dict[str, pa.Array]]:
     """Judge record rows: (first failing reason per row, null when kept; per-check reasons).
 
-    Checks run in a fixed order: license, confidence, opt-out, conflict, attribution.
+    Checks run in a fixed order: license, confidence, opt-out, conflict, dup-conflict
+    (only rows of ``licrawl dedup`` output have the flag), attribution.
     """
     checks: dict[str, pa.Array] = {}
     if rules.policy is not None:
@@ -188,6 +197,9 @@ def judge_batch(batch: pa.RecordBatch, rules: Rules) -> tuple[pa.Array, dict[str
         checks["optout"] = _optout_reasons(batch)
     if rules.check_conflict:
         checks["conflict"] = _reason_where(batch.column("license_conflict"), REASON_CONFLICT)
+    if rules.check_dup_conflict:
+        checks["dup-conflict"] = _reason_where(batch.column("dup_license_conflict"),
+                                               REASON_DUP_CONFLICT)
     if rules.check_attribution:
         for i, reasons in enumerate(_attribution_reasons(batch)):
             checks[f"attribution-{i}"] = reasons
