@@ -329,6 +329,19 @@ def test_iter_shard_files_expands_folders_globs_and_files(tmp_path: Path) -> Non
         list(iter_shard_files([str(tmp_path / "*.nothing")]))
 
 
+def test_an_output_folder_gives_only_its_data_shards(tmp_path: Path) -> None:
+    """A licrawl output folder (crawl, filter, dedup) holds other Parquet files beside its
+    shards (copies.parquet, attribution.parquet): naming the folder reads data/ only."""
+    out = tmp_path / "dedup-out"
+    (out / "data").mkdir(parents=True)
+    for rel in ["data/part-1.parquet", "copies.parquet", "attribution.parquet"]:
+        (out / rel).write_bytes(b"")
+    assert list(iter_shard_files([out])) == [out / "data" / "part-1.parquet"]
+    # a folder above it is no output folder: every Parquet file under it, as before
+    assert list(iter_shard_files([tmp_path])) == [out / "attribution.parquet",
+                                                   out / "copies.parquet",
+                                                   out / "data" / "part-1.parquet"]
+
 _KILLED_WRITER = """
 import sys, time
 sys.path.insert(0, {tests!r})

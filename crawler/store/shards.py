@@ -233,7 +233,10 @@ def iter_shard_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Expand files, folders and glob patterns into shard files, each once, in order.
 
     A folder gives its ``*.parquet`` files recursively (sorted), skipping hidden and
-    temporary files and folders (names starting with ``.``); a glob pattern gives its
+    temporary files and folders (names starting with ``.``); a licrawl output folder (one
+    with a ``data`` subfolder: crawl, process, filter or dedup output) gives the shards of
+    its ``data`` folder only, not its other Parquet files (``copies.parquet``,
+    ``attribution.parquet``); a glob pattern gives its
     matches; a file is given as is. Raises ``FileNotFoundError`` for a path that does not
     exist or a pattern that matches nothing.
     """
@@ -256,7 +259,10 @@ def iter_shard_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 
 def _expand(path: Path) -> Iterator[Path]:
-    """One path: a file, or the visible ``*.parquet`` files under a folder."""
+    """One path: a file, or the visible ``*.parquet`` files under a folder (under its
+    ``data`` subfolder when it has one)."""
+    if path.is_dir() and (path / "data").is_dir():
+        path = path / "data"
     if path.is_dir():
         for found in sorted(path.rglob("*.parquet")):
             rel = found.relative_to(path).parts
