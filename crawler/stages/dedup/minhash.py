@@ -103,15 +103,14 @@ class WordHasher:
         cache = self._cache
         if len(cache) > _WORD_CACHE_MAX:
             cache.clear()
-        out = np.empty(len(words), dtype=np.uint64)
-        for i, word in enumerate(words):
+        out = []
+        for word in words:
             value = cache.get(word)
             if value is None:
-                value = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(),
-                                       "little")
-                cache[word] = value
-            out[i] = value
-        return out
+                value = cache[word] = int.from_bytes(
+                    hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+            out.append(value)
+        return np.array(out, dtype=np.uint64)
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -124,57 +123,64 @@ def _mix(values: np.ndarray) -> np.ndarray:
         return values ^ (values >> np.uint64(31))
 
 
+def _string_lengths(values: pa.Array) -> np.ndarray:
+    """Byte lengths of a (large_)string array's values, from its offsets."""
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    offsets = np.frombuffer(values.buffers()[1], dtype=width)
+    return np.diff(offsets[values.offset:values.offset + len(values) + 1])
+
+
 def ngram_hashes(texts: pa.Array, ngram: int, hasher: WordHasher
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The n-gram hashes of each text: (flat uint64 hashes, row offsets of length n+1).
 
-    A text with fewer than ``ngram`` words gives one hash of all its words; a text with no
-    word at all gives one hash of its raw characters (it matches only itself).
+    An n-gram's hash is a sum of its words' hashes times one odd constant per position
+    (mod 2**64): uniform, since word hashes are. A text with fewer than ``ngram`` words
+    gives one hash of all its words; a text with no word at all gives one hash of its raw
+    characters (it matches only itself).
     """
     n = len(texts)
     words = pc.split_pattern_regex(pc.utf8_lower(texts), _WORD_BREAK)
     flat = words.flatten()
-    parents = pc.list_parent_indices(words)
-    nonempty = pc.greater(pc.utf8_length(flat), 0)
-    flat = flat.filter(nonempty)
-    parents = parents.filter(nonempty).to_numpy(zero_copy_only=False).astype(np.int64)
+    nonempty = _string_lengths(flat) > 0
+    parents = pc.list_parent_indices(words).to_numpy()[nonempty]
+    flat = flat.filter(pa.array(nonempty))
     encoded = pc.dictionary_encode(flat)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    word_hashes = hasher.hashes(encoded.dictionary.to_pylist())
-    w = word_hashes[encoded.indices.to_numpy(zero_copy_only=False)] if len(flat) else \
-        np.empty(0, dtype=np.uint64)
+    w = hasher.hashes(encoded.dictionary.to_pylist())[encoded.indices.to_numpy()]
     counts = np.bincount(parents, minlength=n)
     starts = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
 
-    total = len(w)
+    size = max(len(w) - ngram + 1, 0)
     with np.errstate(over="ignore"):
-        grams = np.zeros(max(total - ngram + 1, 0), dtype=np.uint64)
-        for k in range(ngram):
-            grams += w[k:k + len(grams)] * _MULTIPLIERS[k]
-    positions = np.arange(len(grams), dtype=np.int64)
-    ends = starts[1:][parents[:len(grams)]] if len(grams) else np.empty(0, np.int64)
-    valid = ends - positions >= ngram
-    tokens = _mix(grams[valid])
-    token_docs = parents[:len(grams)][valid]
+        grams = w[:size] * _MULTIPLIERS[0]
+        for k in range(1, ngram):
+            grams += w[k:k + size] * _MULTIPLIERS[k]
+    # an n-gram starting in the last ngram-1 words of a text runs past its end
+    tails = (starts[1:, None] - np.arange(1, ngram)[None, :]).ravel()
+    tails = tails[(tails >= np.repeat(starts[:-1], ngram - 1)) & (tails < size)]
+    valid = np.ones(size, dtype=bool)
+    valid[tails] = False
+    tokens = grams[valid]
+    per_doc = np.maximum(counts - ngram + 1, 0)
 
     short = np.flatnonzero(counts < ngram)
     if len(short):
         extra = np.empty(len(short), dtype=np.uint64)
-        for j, doc in enumerate(short):
+        for j, doc in enumerate(short.tolist()):
             doc_words = w[starts[doc]:starts[doc + 1]]
             if len(doc_words):
                 with np.errstate(over="ignore"):
-                    extra[j] = int((doc_words * _MULTIPLIERS[:len(doc_words)]).sum())
+                    extra[j] = (doc_words * _MULTIPLIERS[:len(doc_words)]).sum()
             else:
-                raw = texts[int(doc)].as_py() or ""
+                raw = texts[doc].as_py() or ""
                 extra[j] = int.from_bytes(hashlib.blake2b(
                     raw.encode(), digest_size=8, person=b"licrawl-raw").digest(), "little")
-        order = np.argsort(np.concatenate([token_docs, short]), kind="stable")
-        tokens = np.concatenate([tokens, _mix(extra)])[order]
-        token_docs = np.concatenate([token_docs, short])[order]
-    per_doc = np.bincount(token_docs, minlength=n)
+        # each short text's one hash goes where its n-grams would be
+        at = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(per_doc, out=at[1:])
+        tokens = np.insert(tokens, at[short], extra)
+        per_doc[short] = 1
     offsets = np.zeros(n + 1, dtype=np.uint64)
     np.cumsum(per_doc, out=offsets[1:])
     return tokens, offsets
