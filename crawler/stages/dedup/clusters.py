@@ -171,10 +171,14 @@ def plan_clusters(results: Sequence[SignResult], files: Sequence[Path], params: 
                     file_rows, stats)
     _check_unique_ids(table, files)
 
-    # exact duplicates: one text per text_sha1, signed by its first copy
-    encoded = pc.dictionary_encode(table.column("text_sha1")).combine_chunks()
-    text_of_row = encoded.indices.to_numpy().astype(np.int64)
-    n_texts = len(encoded.dictionary)
+    # exact duplicates: one text per text_sha1, signed by its first copy; texts are
+    # numbered in text_sha1 order, so every later step sees them in an order that does not
+    # depend on the input's
+    sha1 = table.column("text_sha1")
+    unique = pc.unique(sha1)
+    texts = unique.take(pc.array_sort_indices(unique))
+    text_of_row = pc.index_in(sha1, value_set=texts).to_numpy().astype(np.int64)
+    n_texts = len(texts)
     _, first_rows = np.unique(text_of_row, return_index=True)
     gsig = table.column("_gsig").to_numpy()
     order = np.argsort(gsig[first_rows], kind="stable")
