@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -36,12 +37,12 @@ from crawler.stages.dedup.minhash import (
     components,
     similarity,
 )
-from crawler.stages.dedup.sign import FILE_COLUMN, SIG_COLUMN, SignResult
+from crawler.stages.dedup.sign import FILE_COLUMN, PREVIOUS_COLUMNS, SIG_COLUMN, SignResult
 from crawler.stages.runner import StageError
 
 _PLAN_COLUMNS = ["id", "url", "host", "license", "license_confidence", "published",
                  "fetched_at", "text_sha1", "tdm_reserved", "ai_optout", LEVEL_COLUMN,
-                 CANONICAL_COLUMN, FILE_COLUMN, SIG_COLUMN]
+                 CANONICAL_COLUMN, FILE_COLUMN, SIG_COLUMN, *PREVIOUS_COLUMNS.values()]
 KEPT_COLUMNS = ("dup_cluster", "dup_count", "dup_licenses", "dup_license_conflict",
                 "dup_urls", "tdm_reserved", "ai_optout")
 """What the second pass sets on each kept row (opt-outs: the union over the copies)."""
@@ -235,14 +236,19 @@ def plan_clusters(results: Sequence[SignResult], files: Sequence[Path], params: 
 def _kept_columns(table: pa.Table, kept: np.ndarray, kept_row: np.ndarray,
                   cluster_of_row: np.ndarray, sizes: np.ndarray,
                   stats: ClusterStats) -> pa.Table:
-    """The columns the second pass sets on each kept row, in row order."""
+    """The columns the second pass sets on each kept row, in row order.
+
+    A row that an earlier dedup kept (the input is dedup output) brings what that run found:
+    its copies' count, licenses and URLs join this run's, so a conflict found then is not
+    lost now.
+    """
     kept_rows = np.flatnonzero(kept)
     licenses = table.column("license")
     tdm = table.column("tdm_reserved")
     optout = table.column("ai_optout")
     out = {
         "dup_cluster": table.column("id").take(pa.array(kept_rows)),
-        "dup_count": pa.array(sizes[cluster_of_row[kept_rows]], pa.int32()),
+        "dup_count": sizes[cluster_of_row[kept_rows]].astype(np.int32),
         "dup_licenses": [[v] for v in licenses.take(pa.array(kept_rows)).to_pylist()],
         "dup_license_conflict": [False] * len(kept_rows),
         "dup_urls": [[] for _ in kept_rows],
@@ -250,42 +256,48 @@ def _kept_columns(table: pa.Table, kept: np.ndarray, kept_row: np.ndarray,
         "ai_optout": optout.take(pa.array(kept_rows)).to_pylist(),
     }
     position = {int(row): i for i, row in enumerate(kept_rows)}
-    multi = np.flatnonzero(sizes[cluster_of_row] > 1)
-    if len(multi):
-        multi = multi[np.argsort(cluster_of_row[multi], kind="stable")]
-        urls = table.column("url").take(pa.array(multi)).to_pylist()
-        hosts = table.column("host").take(pa.array(multi)).to_pylist()
-        lic = licenses.take(pa.array(multi)).to_pylist()
-        tdms = tdm.take(pa.array(multi)).to_pylist()
-        opts = optout.take(pa.array(multi)).to_pylist()
-        clusters = cluster_of_row[multi]
-        bounds = np.flatnonzero(np.diff(clusters)) + 1
-        for members in np.split(np.arange(len(multi)), bounds):
-            keeper = int(kept_row[multi[members[0]]])
-            i = position[keeper]
-            member_rows = multi[members]
-            out["dup_licenses"][i] = sorted({lic[m] for m in members})
-            conflict = conflicting_licenses([lic[m] for m in members])
-            out["dup_license_conflict"][i] = bool(conflict)
-            if conflict:
-                stats.conflict_clusters += 1
-                stats.conflict_pairs.update(combinations(conflict, 2))
-            out["dup_urls"][i] = sorted(urls[m] for m, row in zip(members, member_rows,
-                                                                   strict=True)
-                                        if row != keeper)
-            union_tdm = any(tdms[m] for m in members)
-            union_optout = sorted({s for m in members for s in (opts[m] or [])})
-            if union_tdm != out["tdm_reserved"][i] or union_optout != sorted(
-                    out["ai_optout"][i] or []):
-                stats.optout_clusters += 1
-            out["tdm_reserved"][i] = union_tdm
-            out["ai_optout"][i] = union_optout
-            stats.removed_by_host.update(hosts[m] for m, row in zip(members, member_rows,
-                                                                    strict=True)
-                                         if row != keeper)
+    earlier = pc.is_valid(table.column("_prev_count")).to_numpy(zero_copy_only=False)
+    special = np.flatnonzero((sizes[cluster_of_row] > 1) | earlier)
+    if not len(special):
+        return _kept_table(out)
+    special = special[np.argsort(cluster_of_row[special], kind="stable")]
+    take = pa.array(special)
+    urls, hosts, lic, tdms, opts, prev_count, prev_licenses, prev_urls = (
+        table.column(name).take(take).to_pylist()
+        for name in ("url", "host", "license", "tdm_reserved", "ai_optout", "_prev_count",
+                     "_prev_licenses", "_prev_urls"))
+    bounds = np.flatnonzero(np.diff(cluster_of_row[special])) + 1
+    for members in np.split(np.arange(len(special)), bounds):
+        keeper = int(kept_row[special[members[0]]])
+        i = position[keeper]
+        others = [m for m in members if special[m] != keeper]
+        seen_licenses = {lic[m] for m in members} | {
+            v for m in members for v in (prev_licenses[m] or [])}
+        out["dup_licenses"][i] = sorted(seen_licenses)
+        out["dup_count"][i] = sum(prev_count[m] or 1 for m in members)
+        conflict = conflicting_licenses(sorted(seen_licenses))
+        out["dup_license_conflict"][i] = bool(conflict)
+        if conflict:
+            stats.conflict_clusters += 1
+            stats.conflict_pairs.update(combinations(conflict, 2))
+        keeper_url = next(urls[m] for m in members if special[m] == keeper)
+        out["dup_urls"][i] = sorted(({urls[m] for m in others} | {
+            u for m in members for u in (prev_urls[m] or [])}) - {keeper_url})
+        union_tdm = any(tdms[m] for m in members)
+        union_optout = sorted({s for m in members for s in (opts[m] or [])})
+        if union_tdm != out["tdm_reserved"][i] or union_optout != sorted(
+                out["ai_optout"][i] or []):
+            stats.optout_clusters += 1
+        out["tdm_reserved"][i] = union_tdm
+        out["ai_optout"][i] = union_optout
+        stats.removed_by_host.update(hosts[m] for m in others)
+    return _kept_table(out)
+
+
+def _kept_table(out: dict[str, Any]) -> pa.Table:
     return pa.table({
         "dup_cluster": out["dup_cluster"],
-        "dup_count": out["dup_count"],
+        "dup_count": pa.array(out["dup_count"], pa.int32()),
         "dup_licenses": pa.array(out["dup_licenses"], pa.list_(pa.string())),
         "dup_license_conflict": pa.array(out["dup_license_conflict"], pa.bool_()),
         "dup_urls": pa.array(out["dup_urls"], pa.list_(pa.string())),

@@ -1,17 +1,19 @@
 """MinHash signatures and LSH banding for near-duplicate detection.
 
-Texts are normalized (lower case; every run of characters that are not letters, digits or
-``_`` is one word break, so punctuation and whitespace are folded) and cut into word
-n-grams. Each n-gram is a 64-bit hash of its words; the signatures are rensa's
-(``RMinHash``, a Rust MinHash) over those hashes. Banding follows datatrove: per band,
-the band's rows are combined into one 64-bit key, keys are sorted, and documents with equal
-keys are candidates. A candidate pair joins a cluster only when its estimated Jaccard
-similarity (the share of equal signature values) reaches the threshold.
+Texts are normalized (lower case, Greek final sigma folded to sigma; every run of
+characters that are not letters, digits or ``_`` is one word break, so punctuation and
+whitespace are folded) and cut into word n-grams. Each n-gram is a 64-bit hash of its
+words; the signatures are rensa's (``RMinHash``, a Rust MinHash) over those hashes.
+Banding follows datatrove: per band, the band's rows are combined into one 64-bit key,
+keys are sorted, and documents with equal keys are candidates. A candidate pair joins a
+cluster only when its estimated Jaccard similarity (the share of equal signature values)
+reaches the threshold.
 
 The n-gram hashing runs on whole record batches: Arrow splits the texts into words in C++,
 each distinct word of the batch is hashed once (BLAKE2b, 8 bytes, so the same word gives
 the same hash in every process and run), and numpy combines consecutive word hashes into
-n-gram hashes. :func:`shingles` is the same tokenization as plain strings, for readers.
+n-gram hashes. :func:`shingles` is the same rule as plain strings, for readers (Python's
+and Arrow's Unicode tables differ on a few characters, e.g. "İ" and the newest letters).
 """
 
 from __future__ import annotations
@@ -79,9 +81,10 @@ class DedupParams:
 
 
 def normalized_words(text: str) -> list[str]:
-    """The words of ``text`` as dedup sees them: lower case, punctuation and whitespace
+    """The words of ``text`` as dedup sees them: lower case (final sigma as sigma: Python
+    lower-cases a final capital sigma to "ς", Arrow to "σ"), punctuation and whitespace
     folded."""
-    return _WORD.findall(text.lower())
+    return _WORD.findall(text.lower().replace("ς", "σ"))
 
 
 def shingles(text: str, ngram: int) -> list[str]:
@@ -140,7 +143,8 @@ def ngram_hashes(texts: pa.Array, ngram: int, hasher: WordHasher
     characters (it matches only itself).
     """
     n = len(texts)
-    words = pc.split_pattern_regex(pc.utf8_lower(texts), _WORD_BREAK)
+    lowered = pc.replace_substring(pc.utf8_lower(texts), "ς", "σ")
+    words = pc.split_pattern_regex(lowered, _WORD_BREAK)
     flat = words.flatten()
     nonempty = _string_lengths(flat) > 0
     parents = pc.list_parent_indices(words).to_numpy()[nonempty]

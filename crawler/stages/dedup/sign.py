@@ -33,7 +33,11 @@ COPY_COLUMNS = ["id", "url", "host", "license", "license_category", "license_con
                 "authors", "copyright", "published", "fetched_at", "warc_file",
                 "warc_record_id", "text_sha1", "tdm_reserved", "ai_optout"]
 """Columns of the input kept per copy (``copies.parquet`` shows them)."""
-_READ_COLUMNS = COPY_COLUMNS + ["canonical_url", "license_evidence", "text"]
+PREVIOUS_COLUMNS = {"dup_count": "_prev_count", "dup_licenses": "_prev_licenses",
+                    "dup_urls": "_prev_urls"}
+"""What an earlier dedup found about a row (input that is dedup output), kept as these."""
+_READ_COLUMNS = COPY_COLUMNS + ["canonical_url", "license_evidence", "text",
+                                *PREVIOUS_COLUMNS]
 FILE_COLUMN = "_file"  # position of the row's input file in the run
 SIG_COLUMN = "_sig"  # index of the row's signature in its task's signature file
 
@@ -111,6 +115,8 @@ def _copy_part(batch: pa.RecordBatch, file_index: int, local: np.ndarray) -> pa.
     columns["license_category"] = columns["license_category"].cast(pa.string())
     columns[LEVEL_COLUMN] = claim_levels(batch)
     columns[CANONICAL_COLUMN] = canonical_ranks(batch)
+    for name, internal in PREVIOUS_COLUMNS.items():
+        columns[internal] = batch.column(name)
     columns[FILE_COLUMN] = pa.array(np.full(batch.num_rows, file_index, dtype=np.int32))
     columns[SIG_COLUMN] = pa.array(local)
     return pa.table(columns)
