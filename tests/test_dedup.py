@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -1079,3 +1080,28 @@ def test_unknown_keep_rule_and_bad_params(tmp_path: Path) -> None:
     with pytest.raises(DedupSettingsError, match="multiple"):
         DedupParams(num_perm=100, bands=14)
     assert DedupParams().rows == 8
+
+
+# --------------------------------------------------------------------------- README query
+
+def test_readme_duckdb_query_lists_every_copy_of_conflicting_texts(crawl: Crawl) -> None:
+    """The README's DuckDB query, taken from the README as written, run on the crawl's
+    dedup output: every copy of each kept document whose copies disagree, with its
+    license and WARC record."""
+    import duckdb
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    [sql] = re.findall(r"```sql\n(SELECT k\.url AS kept_url.*?)```", readme, re.S)
+    rows = duckdb.sql(sql.replace("out-dedup", str(crawl.dedup))).fetchall()
+    copies = pq.read_table(crawl.dedup / "copies.parquet").to_pylist()
+    kept = {r["dup_cluster"]: r for r in read_rows(crawl.dedup / "data")}
+    expected = sorted(
+        ((kept[c["dup_cluster"]]["url"], not c["kept"], c["url"]), c) for c in copies
+        if kept[c["dup_cluster"]]["dup_license_conflict"])
+    assert len(rows) == len(expected) > 3
+    for row, (_, copy) in zip(rows, expected, strict=True):
+        kept_url, url, license_, match, _sim, warc_file, record_id = row
+        assert (kept_url, url, license_, match, warc_file, record_id) == (
+            kept[copy["dup_cluster"]]["url"], copy["url"], copy["license"], copy["match"],
+            copy["warc_file"], copy["warc_record_id"])
+        assert warc_file and record_id
