@@ -2,8 +2,8 @@
 
 The same texts (the quality set of ``bench/dedup_truth.py``: real and real-ish texts with
 near-duplicate copies and hard negatives, ``--docs`` of them) and the same shingles (5-word
-n-grams of ``crawler.stages.dedup.minhash.shingles``, or the bench's equivalent while that
-does not exist) go through, in this process, one library at a time:
+n-grams of ``crawler.stages.dedup.minhash.shingles``) go through, in this process, one
+library at a time:
 
 - rensa (Rust): ``RMinHash.from_token_sets`` (objects, which ``RMinHashLSH.query``
   needs), 112 permutations; ``RMinHashLSH(0.8, 112, 14)``: ``insert_many`` then
@@ -43,8 +43,11 @@ from typing import Any
 
 import numpy as np
 
+from crawler.stages.dedup import minhash as dm
+from crawler.stages.dedup.minhash import shingles
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dedup_truth import generate_truth_docs, jaccard, shingle_function  # noqa: E402
+from dedup_truth import generate_truth_docs, jaccard  # noqa: E402
 
 NUM_PERM, BANDS, ROWS, THRESHOLD, NGRAM, SEED = 112, 14, 8, 0.8, 5, 1
 WARM_UP = 500
@@ -157,12 +160,8 @@ def sample_pairs(docs: list[Any], rng: random.Random, limit: int = 4000
 def licrawl_path(texts: list[str], n: int) -> None:
     """Time ``licrawl dedup``'s own signature path when it exists: n-gram hashes from Arrow
     (``crawler.stages.dedup.minhash.ngram_hashes``) and rensa's
-    ``digest_matrix_from_flat_token_hashes``, then its numpy banding (``band_keys`` and
-    ``candidate_pairs``), on the same texts."""
-    try:
-        from crawler.stages.dedup import minhash as dm
-    except ImportError:
-        return
+    ``digest_matrix_from_flat_token_hashes``, then its numpy banding (``candidate_pairs``,
+    band by band), on the same texts."""
     import pyarrow as pa
     from rensa import RMinHash
 
@@ -176,11 +175,11 @@ def licrawl_path(texts: list[str], n: int) -> None:
     matrix, t_sig = timed(lambda: RMinHash.digest_matrix_from_flat_token_hashes(
         tokens, offsets, params.num_perm, params.seed))
     sigs, t_np = timed(lambda: np.array(matrix.to_rows(), dtype=np.uint32))
-    pairs, t_band = timed(lambda: dm.candidate_pairs(dm.band_keys(sigs, params)))
+    pairs, t_band = timed(lambda: dm.candidate_pairs(sigs, params))
     total = t_hash + t_sig + t_np + t_band
     print(f"licrawl dedup's path (crawler.stages.dedup.minhash): Arrow n-gram hashes "
           f"{t_hash:.2f} s + rensa digest_matrix_from_flat_token_hashes {t_sig:.2f} s + to "
-          f"numpy {t_np:.2f} s + band_keys/candidate_pairs {t_band:.2f} s = {n / total:,.0f} "
+          f"numpy {t_np:.2f} s + candidate_pairs {t_band:.2f} s = {n / total:,.0f} "
           f"docs/s, {len(pairs):,} candidate pairs")
 
 
@@ -200,7 +199,7 @@ def main() -> int:
     docs = generate_truth_docs(args.docs, args.seed)
     texts = [d.text for d in docs]
     n = len(texts)
-    shingle, label = shingle_function()
+    shingle, label = shingles, "crawler.stages.dedup.minhash.shingles"
     sh, t_shingles = timed(lambda: [shingle(t, NGRAM) for t in texts])
     sets = [set(s) for s in sh]
     words = sum(len(t.split()) for t in texts)

@@ -146,6 +146,7 @@ import pyarrow.parquet as pq
 
 from crawler.core.schema import record_schema
 from crawler.licenses import category
+from crawler.stages.dedup.minhash import shingles
 from crawler.store.shards import ShardWriter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,24 +174,6 @@ BASE_TIME = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- shingles
-
-def _fallback_shingles(text: str, ngram: int) -> list[str]:
-    """Word n-grams of the text lower-cased, punctuation and whitespace folded."""
-    words = _WORD.findall(text.lower())
-    if len(words) < ngram:
-        return [" ".join(words)] if words else []
-    return [" ".join(words[i:i + ngram]) for i in range(len(words) - ngram + 1)]
-
-
-def shingle_function() -> tuple[Callable[[str, int], list[str]], str]:
-    """``crawler.stages.dedup.minhash.shingles`` when it exists, else an equivalent here;
-    and a label saying which one it is."""
-    try:
-        from crawler.stages.dedup.minhash import shingles
-    except ImportError:
-        return _fallback_shingles, "bench fallback (lower-case, \\w+ words)"
-    return shingles, "crawler.stages.dedup.minhash.shingles"
-
 
 def jaccard(a: set[str], b: set[str]) -> float:
     """Jaccard similarity of two sets (1.0 for two empty sets)."""
@@ -414,7 +397,7 @@ class _Novelty:
     hard negatives, by truth group), to turn down a new text too close to one of them."""
 
     def __init__(self, ngram: int = 5) -> None:
-        self.shingles, _ = shingle_function()
+        self.shingles = shingles
         self.ngram = ngram
         self.index: dict[str, list[int]] = defaultdict(list)
         self.sizes: dict[int, int] = {}
@@ -641,7 +624,6 @@ def write_truth_set(folder: Path, n_docs: int, seed: int = 1,
     docs = generate_truth_docs(n_docs, seed)
     order = list(range(len(docs)))
     random.Random(seed + 1).shuffle(order)  # copies spread over the shards
-    shingles, _ = shingle_function()
     sets = [set(shingles(d.text, ngram)) for d in docs]
     origin = {d.group: i for i, d in enumerate(docs) if d.variation == "original"}
     ids: list[str] = [""] * len(docs)
@@ -849,7 +831,7 @@ def main() -> int:
     else:
         truth = write_truth_set(folder, args.docs, args.seed)
         print(f"quality set in {time.monotonic() - started:.1f} s "
-              f"(shingles: {shingle_function()[1]})")
+              "(shingles: crawler.stages.dedup.minhash.shingles)")
         print(describe(truth))
     print(f"written to {folder}")
     return 0

@@ -32,7 +32,6 @@ from crawler.licenses.ids import NOASSERTION
 from crawler.stages.dedup.keep import CANONICAL_COLUMN, LEVEL_COLUMN, sort_keys
 from crawler.stages.dedup.minhash import (
     DedupParams,
-    band_keys,
     candidate_pairs,
     components,
     similarity,
@@ -121,7 +120,10 @@ def _read_plan_columns(results: Sequence[SignResult]) -> pa.Table:
         sig_offset += result.signatures
     if not parts:
         return pa.table({})
-    return pa.concat_tables(parts).combine_chunks()
+    table = pa.concat_tables(parts).combine_chunks()
+    del parts
+    pa.default_memory_pool().release_unused()  # the parts' buffers, back to the system
+    return table
 
 
 def _check_unique_ids(table: pa.Table, files: Sequence[Path]) -> None:
@@ -136,10 +138,11 @@ def _check_unique_ids(table: pa.Table, files: Sequence[Path]) -> None:
                          "the same row is in the input twice (an input listed twice?)")
 
 
-def _load_signatures(results: Sequence[SignResult], needed: np.ndarray,
-                     num_perm: int) -> np.ndarray:
-    """The signatures at global indices ``needed`` (sorted), read task file by task file."""
-    out = np.empty((len(needed), num_perm), dtype=np.uint32)
+def _load_signatures(results: Sequence[SignResult], needed: np.ndarray, rows: np.ndarray,
+                     out: np.ndarray) -> None:
+    """Read the signatures at global indices ``needed`` (sorted) into ``out[rows]``, task
+    file by task file."""
+    num_perm = out.shape[1]
     start = 0
     for result in results:
         end = start + result.signatures
@@ -147,10 +150,9 @@ def _load_signatures(results: Sequence[SignResult], needed: np.ndarray,
         if hi > lo:
             sigs = np.memmap(result.task.sigs_path, dtype=np.uint32, mode="r",
                              shape=(result.signatures, num_perm))
-            out[lo:hi] = sigs[needed[lo:hi] - start]
+            out[rows[lo:hi]] = sigs[needed[lo:hi] - start]
             del sigs
         start = end
-    return out
 
 
 def plan_clusters(results: Sequence[SignResult], files: Sequence[Path], params: DedupParams,
@@ -184,13 +186,13 @@ def plan_clusters(results: Sequence[SignResult], files: Sequence[Path], params: 
     gsig = table.column("_gsig").to_numpy()
     order = np.argsort(gsig[first_rows], kind="stable")
     sigs = np.empty((n_texts, params.num_perm), dtype=np.uint32)
-    sigs[order] = _load_signatures(results, gsig[first_rows][order], params.num_perm)
+    _load_signatures(results, gsig[first_rows][order], order, sigs)
     stats.distinct_texts = n_texts
     stats.exact_duplicates = table.num_rows - n_texts
 
     # near duplicates: LSH candidates, confirmed by estimated Jaccard, connected
     tell(f"banding {n_texts:,} distinct texts")
-    pairs = candidate_pairs(band_keys(sigs, params))
+    pairs = candidate_pairs(sigs, params)
     stats.candidate_pairs = len(pairs)
     tell(f"confirming {len(pairs):,} candidate pairs")
     confirmed = pairs[similarity(sigs, pairs[:, 0], pairs[:, 1]) >= params.threshold] \
@@ -225,8 +227,8 @@ def plan_clusters(results: Sequence[SignResult], files: Sequence[Path], params: 
     near = np.flatnonzero(~same_text)
     if len(near):
         sim[near] = similarity(sigs, text_of_row[near], text_of_kept[near])
-    match = pa.array(np.where(kept, None, np.where(same_text, "exact", "near")).tolist(),
-                     pa.string())
+    match = pc.if_else(pa.array(kept), pa.scalar(None, pa.string()),
+                       pc.if_else(pa.array(same_text), "exact", "near"))
     del sigs
 
     kept_columns = _kept_columns(table, kept, kept_row, cluster_of_row, sizes, stats)
@@ -238,69 +240,72 @@ def _kept_columns(table: pa.Table, kept: np.ndarray, kept_row: np.ndarray,
                   stats: ClusterStats) -> pa.Table:
     """The columns the second pass sets on each kept row, in row order.
 
-    A row that an earlier dedup kept (the input is dedup output) brings what that run found:
-    its copies' count, licenses and URLs join this run's, so a conflict found then is not
-    lost now.
+    Most kept rows are alone in their cluster: their columns are built as whole arrays.
+    Rows of clusters with copies, and rows that an earlier dedup kept (the input is dedup
+    output: its copies' count, licenses and URLs join this run's, so a conflict found then
+    is not lost now), are worked out one cluster at a time and patched in.
     """
     kept_rows = np.flatnonzero(kept)
-    licenses = table.column("license")
-    tdm = table.column("tdm_reserved")
-    optout = table.column("ai_optout")
-    out = {
-        "dup_cluster": table.column("id").take(pa.array(kept_rows)),
-        "dup_count": sizes[cluster_of_row[kept_rows]].astype(np.int32),
-        "dup_licenses": [[v] for v in licenses.take(pa.array(kept_rows)).to_pylist()],
-        "dup_license_conflict": [False] * len(kept_rows),
-        "dup_urls": [[] for _ in kept_rows],
-        "tdm_reserved": tdm.take(pa.array(kept_rows)).to_pylist(),
-        "ai_optout": optout.take(pa.array(kept_rows)).to_pylist(),
+    n_kept = len(kept_rows)
+    take = pa.array(kept_rows)
+
+    def column(name: str) -> pa.Array:
+        return table.column(name).take(take).combine_chunks()
+
+    columns = {
+        "dup_cluster": column("id"),
+        "dup_count": pa.array(sizes[cluster_of_row[kept_rows]].astype(np.int32)),
+        "dup_licenses": pa.ListArray.from_arrays(
+            pa.array(np.arange(n_kept + 1, dtype=np.int32)), column("license")),
+        "dup_license_conflict": pa.array(np.zeros(n_kept, dtype=bool)),
+        "dup_urls": pa.ListArray.from_arrays(pa.array(np.zeros(n_kept + 1, dtype=np.int32)),
+                                             pa.array([], pa.string())),
+        "tdm_reserved": column("tdm_reserved"),
+        "ai_optout": column("ai_optout"),
     }
-    position = {int(row): i for i, row in enumerate(kept_rows)}
     earlier = pc.is_valid(table.column("_prev_count")).to_numpy(zero_copy_only=False)
     special = np.flatnonzero((sizes[cluster_of_row] > 1) | earlier)
     if not len(special):
-        return _kept_table(out)
+        return pa.table(columns)
     special = special[np.argsort(cluster_of_row[special], kind="stable")]
-    take = pa.array(special)
     urls, hosts, lic, tdms, opts, prev_count, prev_licenses, prev_urls = (
-        table.column(name).take(take).to_pylist()
+        table.column(name).take(pa.array(special)).to_pylist()
         for name in ("url", "host", "license", "tdm_reserved", "ai_optout", "_prev_count",
                      "_prev_licenses", "_prev_urls"))
+    patched = [name for name in KEPT_COLUMNS if name != "dup_cluster"]  # its own id stays
+    patches: dict[str, list[Any]] = {name: [] for name in patched}
+    positions: list[int] = []
     bounds = np.flatnonzero(np.diff(cluster_of_row[special])) + 1
     for members in np.split(np.arange(len(special)), bounds):
         keeper = int(kept_row[special[members[0]]])
-        i = position[keeper]
+        [mine] = [m for m in members if special[m] == keeper]
         others = [m for m in members if special[m] != keeper]
-        seen_licenses = {lic[m] for m in members} | {
-            v for m in members for v in (prev_licenses[m] or [])}
-        out["dup_licenses"][i] = sorted(seen_licenses)
-        out["dup_count"][i] = sum(prev_count[m] or 1 for m in members)
-        conflict = conflicting_licenses(sorted(seen_licenses))
-        out["dup_license_conflict"][i] = bool(conflict)
+        seen_licenses = sorted({lic[m] for m in members} | {
+            v for m in members for v in (prev_licenses[m] or [])})
+        conflict = conflicting_licenses(seen_licenses)
         if conflict:
             stats.conflict_clusters += 1
             stats.conflict_pairs.update(combinations(conflict, 2))
-        keeper_url = next(urls[m] for m in members if special[m] == keeper)
-        out["dup_urls"][i] = sorted(({urls[m] for m in others} | {
-            u for m in members for u in (prev_urls[m] or [])}) - {keeper_url})
         union_tdm = any(tdms[m] for m in members)
         union_optout = sorted({s for m in members for s in (opts[m] or [])})
-        if union_tdm != out["tdm_reserved"][i] or union_optout != sorted(
-                out["ai_optout"][i] or []):
+        if union_tdm != tdms[mine] or union_optout != sorted(opts[mine] or []):
             stats.optout_clusters += 1
-        out["tdm_reserved"][i] = union_tdm
-        out["ai_optout"][i] = union_optout
         stats.removed_by_host.update(hosts[m] for m in others)
-    return _kept_table(out)
-
-
-def _kept_table(out: dict[str, Any]) -> pa.Table:
-    return pa.table({
-        "dup_cluster": out["dup_cluster"],
-        "dup_count": pa.array(out["dup_count"], pa.int32()),
-        "dup_licenses": pa.array(out["dup_licenses"], pa.list_(pa.string())),
-        "dup_license_conflict": pa.array(out["dup_license_conflict"], pa.bool_()),
-        "dup_urls": pa.array(out["dup_urls"], pa.list_(pa.string())),
-        "tdm_reserved": pa.array(out["tdm_reserved"], pa.bool_()),
-        "ai_optout": pa.array(out["ai_optout"], pa.list_(pa.string())),
-    })
+        positions.append(int(np.searchsorted(kept_rows, keeper)))
+        values = {
+            "dup_count": sum(prev_count[m] or 1 for m in members),
+            "dup_licenses": seen_licenses,
+            "dup_license_conflict": bool(conflict),
+            "dup_urls": sorted(({urls[m] for m in others} | {
+                u for m in members for u in (prev_urls[m] or [])}) - {urls[mine]}),
+            "tdm_reserved": union_tdm,
+            "ai_optout": union_optout,
+        }
+        for name, value in values.items():
+            patches[name].append(value)
+    index = np.arange(n_kept)
+    index[positions] = n_kept + np.arange(len(positions))
+    for name in patched:
+        patch = pa.array(patches[name], columns[name].type)
+        columns[name] = pa.concat_arrays([columns[name], patch]).take(pa.array(index))
+    return pa.table(columns)

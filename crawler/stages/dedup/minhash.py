@@ -202,15 +202,16 @@ def signatures(texts: pa.Array, params: DedupParams, hasher: WordHasher) -> np.n
     return np.array(matrix.to_rows(), dtype=np.uint32)
 
 
-def band_keys(sigs: np.ndarray, params: DedupParams) -> np.ndarray:
-    """One 64-bit key per (text, band): the band's signature rows combined."""
-    n = len(sigs)
-    parts = sigs.reshape(n, params.bands, params.rows).astype(np.uint64)
+def band_key(sigs: np.ndarray, params: DedupParams, band: int) -> np.ndarray:
+    """One 64-bit key per text for ``band``: the band's signature rows combined (built
+    column by column, so memory is a few arrays of one value per text)."""
+    first = band * params.rows
     with np.errstate(over="ignore"):
-        keys = np.zeros((n, params.bands), dtype=np.uint64)
+        key = np.zeros(len(sigs), dtype=np.uint64)
         for k in range(params.rows):
-            keys = keys * np.uint64(0x100000001B3) + _mix(parts[:, :, k] + np.uint64(k))
-    return keys
+            key *= np.uint64(0x100000001B3)
+            key += _mix(sigs[:, first + k].astype(np.uint64) + np.uint64(k))
+    return key
 
 
 def _bucket_pairs(order: np.ndarray, sorted_keys: np.ndarray) -> Iterator[np.ndarray]:
@@ -238,12 +239,13 @@ def _bucket_pairs(order: np.ndarray, sorted_keys: np.ndarray) -> Iterator[np.nda
             yield np.stack([members[1:-1], members[2:]], axis=1)
 
 
-def candidate_pairs(keys: np.ndarray) -> np.ndarray:
-    """Distinct candidate pairs ``(i, j)``, ``i < j``, of texts that share a band key."""
-    n = len(keys)
+def candidate_pairs(sigs: np.ndarray, params: DedupParams) -> np.ndarray:
+    """Distinct candidate pairs ``(i, j)``, ``i < j``, of texts whose signatures share a
+    band key (one band at a time)."""
+    n = len(sigs)
     found: list[np.ndarray] = []
-    for band in range(keys.shape[1]):
-        column = keys[:, band]
+    for band in range(params.bands):
+        column = band_key(sigs, params, band)
         order = np.argsort(column, kind="stable")
         found.extend(_bucket_pairs(order, column[order]))
     if not found:

@@ -189,6 +189,7 @@ class DedupStage(ShardStage[DedupCounts]):
                               force=done["files"] == len(run.files))
 
         self._results = map_in_order(sign_files, tasks, run.workers, on_done)
+        pa.default_memory_pool().release_unused()  # what the first pass freed (jobs=1)
         self._plan = plan_clusters(self._results, run.files, self.params, self.keep,
                                    say=lambda m: run.progress.note(m))
         self._kept_before = np.concatenate([[0], np.cumsum(self._plan.kept)])
