@@ -66,37 +66,12 @@ from dedup_truth import (  # noqa: E402
     write_synthetic_set,
     write_truth_set,
 )
+from proctree import tree_rss  # noqa: E402
 
 BARE_BATCH = 4096
 
 
 # --------------------------------------------------------------------------- measuring
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
-def _tree_rss(root: int) -> int:
-    tree, todo, total = _children(), [root], 0
-    while todo:
-        pid = todo.pop()
-        todo.extend(tree.get(pid, []))
-        try:
-            with open(f"/proc/{pid}/statm") as fh:
-                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
 
 def measure(cmd: list[str], capture: bool = False) -> dict[str, Any]:
     """Run ``cmd`` in a child; wall seconds, peak RSS of its process tree (sampled every
@@ -109,7 +84,7 @@ def measure(cmd: list[str], capture: bool = False) -> dict[str, Any]:
                                 stderr=err_file, text=True)
         peak = 0
         while proc.poll() is None:
-            peak = max(peak, _tree_rss(proc.pid))
+            peak = max(peak, tree_rss(proc.pid))
             time.sleep(0.1)
         wall = time.monotonic() - started
         out_file.seek(0)
@@ -152,7 +127,7 @@ def bare_rensa(data: str) -> None:
     params = DedupParams()
     texts = ds.dataset(data, format="parquet").to_table(columns=["text"]) \
         .column("text").to_pylist()
-    rss_texts = _tree_rss(os.getpid())
+    rss_texts = tree_rss(os.getpid())
     started = time.perf_counter()
     lsh = RMinHashLSH(params.threshold, params.num_perm, params.bands)
     minhashes = []

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -41,6 +40,9 @@ import pyarrow.parquet as pq
 from crawler.core.schema import record_schema
 from crawler.licenses import category
 from crawler.store.spdx import SPDX_COLUMNS, write_shard_spdx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proctree import tree_rss  # noqa: E402
 
 ROWS_PER_BATCH = 4096
 ROWS_PER_FILE = 40_960
@@ -157,39 +159,13 @@ def generate(folder: Path, target_bytes: int, seed: int) -> list[Path]:
 
 # --------------------------------------------------------------------------- measuring
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
-def _tree_rss(root: int) -> int:
-    tree, todo, total = _children(), [root], 0
-    while todo:
-        pid = todo.pop()
-        todo.extend(tree.get(pid, []))
-        try:
-            with open(f"/proc/{pid}/statm") as fh:
-                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
-
 def measure(cmd: list[str]) -> dict[str, float]:
     """Run ``cmd`` in a child; wall seconds and peak RSS of its process tree (sampled)."""
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     peak = 0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
+        peak = max(peak, tree_rss(proc.pid))
         time.sleep(0.1)
     wall = time.monotonic() - started
     if proc.returncode != 0:

@@ -102,6 +102,9 @@ import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+from proctree import tree_rss  # noqa: E402
+
 from crawler.stages.dedup.minhash import (  # noqa: E402
     _WORD_BREAK,
     WordHasher,
@@ -959,32 +962,6 @@ class TantivyIndex:
 # --------------------------------------------------------------------------- build / query
 
 
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = defaultdict(list)
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-                tree[ppid].append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return tree
-
-
-def _tree_rss(root: int) -> int:
-    tree, todo, total = _children(), [root], 0
-    while todo:
-        pid = todo.pop()
-        todo.extend(tree.get(pid, []))
-        try:
-            with open(f"/proc/{pid}/statm") as fh:
-                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
-
 def run_child(args: list[str], result: Path) -> tuple[dict[str, Any], float, int]:
     """Run this script's ``_child`` mode, which writes its JSON result to ``result``;
     the result, wall seconds and the peak RSS of the child's process tree (sampled every
@@ -994,7 +971,7 @@ def run_child(args: list[str], result: Path) -> tuple[dict[str, Any], float, int
     proc = subprocess.Popen([sys.executable, __file__, "_child", str(result), *args])
     peak = 0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
+        peak = max(peak, tree_rss(proc.pid))
         time.sleep(0.5)
     if proc.returncode != 0:
         raise SystemExit(f"child {args} failed ({proc.returncode})")
