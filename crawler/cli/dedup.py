@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.stages import DEFAULT_BATCH_ROWS
+from crawler.cli.options import add_stage_options, stage_option_error
 
 DESCRIPTION = """\
 Find exact (same text_sha1) and near duplicates (MinHash + LSH over word n-grams of the
@@ -58,14 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--keep", default="license",
                         choices=("license", "original", "first-fetched"),
                         help="which copy of a cluster is kept (default license; see below)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing output folder (only once the new one is "
-                        "done)")
-    parser.add_argument("--jobs", type=int, metavar="N",
-                        help="worker processes (default: one per CPU, at most one per file)")
-    parser.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, metavar="N",
-                        help=f"rows read at a time per worker (default {DEFAULT_BATCH_ROWS})")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_stage_options(parser, overwrite_help="replace an existing output folder (only once "
+                      "the new one is done)")
     parser.set_defaults(func=run)
 
 
@@ -77,10 +71,8 @@ def run(args: argparse.Namespace) -> int:
     from crawler.stages.runner import StageError
 
     try:
-        if args.jobs is not None and args.jobs < 1:
-            raise DedupSettingsError("--jobs must be at least 1")
-        if args.batch_rows < 1:
-            raise DedupSettingsError("--batch-rows must be at least 1")
+        if error := stage_option_error(args):
+            raise DedupSettingsError(error)
         params = DedupParams(ngram=args.ngram, num_perm=args.num_perm, bands=args.bands,
                              threshold=args.threshold)
         report = dedup_shards(args.inputs, args.out, params, keep=args.keep,

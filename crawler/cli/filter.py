@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.stages import DEFAULT_BATCH_ROWS
+from crawler.cli.options import add_stage_options, stage_option_error
 from crawler.stages.filter.policy import (
     DEFAULT_POLICY,
     SUBSETS,
@@ -46,13 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "the license (default: excluded as dup-conflict)")
     parser.add_argument("--excluded", metavar="DIR",
                         help="also write the excluded rows here, with a filter_reason column")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace existing output folders (only once the new ones are done)")
-    parser.add_argument("--jobs", type=int, metavar="N",
-                        help="worker processes (default: one per CPU, at most one per file)")
-    parser.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS, metavar="N",
-                        help=f"rows read at a time per worker (default {DEFAULT_BATCH_ROWS})")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_stage_options(parser, overwrite_help="replace existing output folders (only once "
+                      "the new ones are done)")
     parser.set_defaults(func=run)
 
 
@@ -63,10 +58,8 @@ def run(args: argparse.Namespace) -> int:
     from crawler.stages.runner import StageError
 
     try:
-        if args.jobs is not None and args.jobs < 1:
-            raise FilterError("--jobs must be at least 1")
-        if args.batch_rows < 1:
-            raise FilterError("--batch-rows must be at least 1")
+        if error := stage_option_error(args):
+            raise FilterError(error)
         policy = (load_policy(args.policy)
                   if args.policy is not None or args.subset == "licensed-only" else None)
         rules = Rules.build(args.subset, policy, min_confidence=args.min_confidence,

@@ -229,17 +229,19 @@ def open_shard(path: Path) -> tuple[pq.ParquetFile, list[str]]:
 
 
 def read_batches(path: Path, parquet: pq.ParquetFile, batch_rows: int,
-                 columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+                 columns: list[str] | None = None,
+                 row_groups: list[int] | None = None) -> Iterator[pa.RecordBatch]:
     """The rows of a checked shard as record-schema batches of at most ``batch_rows``
-    (only ``columns``, in that order, when given); optional columns the shard lacks are
-    nulls."""
+    (only ``columns``, in that order, when given; only the Parquet ``row_groups`` when
+    given); optional columns the shard lacks are nulls."""
     full = record_schema()
     target = pa.schema([full.field(name) for name in columns] if columns else list(full),
                        metadata=full.metadata)
     present = set(parquet.schema_arrow.names)
     read = [name for name in target.names if name in present]
     try:
-        for batch in parquet.iter_batches(batch_size=batch_rows, columns=read):
+        for batch in parquet.iter_batches(batch_size=batch_rows, columns=read,
+                                          row_groups=row_groups):
             if len(read) < len(target.names):
                 batch = pa.RecordBatch.from_arrays(
                     [batch.column(name) if name in present
@@ -336,20 +338,22 @@ def _run_file(stage: TaskStep[Any], ctx: TaskContext, counts: Counts, path: Path
 # The whole run
 
 
-def _temp_sibling(target: Path) -> Path:
+def temp_sibling(target: Path) -> Path:
+    """A new empty folder beside ``target`` to build it in (``DIR.tmp-<random>``)."""
     temp = target.parent / f"{target.name}.tmp-{secrets.token_hex(4)}"
     temp.mkdir(parents=True)
     return temp
 
 
-def _check_target(target: Path, overwrite: bool) -> None:
+def check_target(target: Path, overwrite: bool) -> None:
+    """Refuse an output path that is a file, or a non-empty folder without ``overwrite``."""
     if target.exists() and not target.is_dir():
         raise StageError(f"{target}: exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not overwrite:
         raise StageError(f"{target}: folder exists and is not empty (use --overwrite)")
 
 
-def _publish(temp: Path, target: Path) -> None:
+def publish(temp: Path, target: Path) -> None:
     """Move a finished temp folder to ``target``, replacing an old one."""
     old = None
     if target.exists():
@@ -401,7 +405,7 @@ def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir:
     excluded = Path(excluded_dir) if excluded_dir is not None else None
     for target in (out, excluded):
         if target is not None:
-            _check_target(target, overwrite)
+            check_target(target, overwrite)
     if excluded is not None and excluded.resolve() == out.resolve():
         raise StageError(f"{excluded}: the excluded folder must differ from the output")
     files = collect_inputs(inputs)
@@ -418,8 +422,8 @@ def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir:
     limits = {k: v for k, v in (("max_rows", shard_rows), ("max_bytes", shard_bytes)) if v}
     shown = Progress(stage.name, interval=2.0, enabled=progress)
 
-    temp_out = _temp_sibling(out)
-    temp_excluded = _temp_sibling(excluded) if excluded is not None else None
+    temp_out = temp_sibling(out)
+    temp_excluded = temp_sibling(excluded) if excluded is not None else None
     try:
         (temp_out / DATA_DIR).mkdir()
         per_task = max(1, len(files) // (TASKS_PER_WORKER * workers))
@@ -448,8 +452,8 @@ def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir:
                        [ctx for _, ctx in results], total, shown)
         report = stage.finish(run)
         if temp_excluded is not None and excluded is not None:
-            _publish(temp_excluded, excluded)
-        _publish(temp_out, out)
+            publish(temp_excluded, excluded)
+        publish(temp_out, out)
     except BaseException:
         shutil.rmtree(temp_out, ignore_errors=True)
         if temp_excluded is not None:

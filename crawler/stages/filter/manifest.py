@@ -136,7 +136,7 @@ def license_details(expression: str) -> tuple[str | None, str | None]:
     return name, " ".join(urls) or None
 
 
-class _LicenseLookup:
+class LicenseLookup:
     """License name, URL and "no license" wording columns for a license column, one lookup
     per distinct value."""
 
@@ -238,7 +238,7 @@ class ManifestWriter:
         self.text_path = text_path
         self._writer = pq.ParquetWriter(parquet_path, MANIFEST_SCHEMA, compression="zstd")
         self._text = open(text_path, "wb")  # noqa: SIM115 - closed in close()
-        self._lookup = _LicenseLookup()
+        self._lookup = LicenseLookup()
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
         self.rows = 0
