@@ -231,6 +231,8 @@ class TraceIndex:
         for doc_id in sorted(matched, key=lambda d: (-matched[d], d)):
             doc = dict(first_row[doc_id])
             doc.pop("words", None)
+            if doc.get("license_confidence") is not None:  # float32 in the index
+                doc["license_confidence"] = round(doc["license_confidence"], 4)
             doc["words_matched"] = matched[doc_id]
             doc["verdict"] = verdict(matched[doc_id], doc)
             sources.append(doc)
