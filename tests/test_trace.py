@@ -111,7 +111,7 @@ def test_trace_names_each_source_its_license_and_what_it_asks(demo: dict[str, An
 
     assert result["input_words"] == len(query_words(text))
     verbatim = [s for s in result["spans"] if s["kind"] == "verbatim"]
-    assert len(verbatim) == 4
+    assert len(verbatim) == len(result["spans"]) == 4  # no near passage repeats them
     sources = by_url(result)
     assert set(sources) == set(copied)
     for path, passage in copied.items():
@@ -397,6 +397,17 @@ def test_query_words_are_the_corpus_words(text: str) -> None:
     assert (words.hashes[words.index] == word_hashes(flat.to_pylist())).all()
     for start, end in zip(words.starts, words.ends, strict=True):
         assert 0 <= start < end <= len(text)
+
+
+def test_seeds_are_searched_only_near_words_no_verbatim_span_covers() -> None:
+    import numpy as np
+
+    from crawler.trace.engine import seed_starts
+    covered = np.zeros(300, bool)
+    covered[0:200] = True
+    starts = seed_starts(covered, 50)
+    assert starts.min() == 200 - 50 - 8 + 1 and starts.max() == 299
+    assert len(seed_starts(np.ones(100, bool), 50)) == 0
 
 
 def test_maximal_spans_do_not_repeat_a_contained_span() -> None:

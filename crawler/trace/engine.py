@@ -100,6 +100,17 @@ def check_text(text: str, max_chars: int) -> None:
         raise TraceInputError("the text looks binary (NUL or control characters), not text")
 
 
+def seed_starts(covered: np.ndarray, min_words: int) -> np.ndarray:
+    """The text positions worth a near-verbatim seed: those less than ``min_words`` words
+    from a word that no verbatim span covers (a passage that verbatim spans cover almost
+    entirely is not reported again, so a text copied verbatim costs no seed search)."""
+    uncovered = np.concatenate([[0], np.cumsum(~covered)])
+    positions = np.arange(len(covered))
+    lo = np.clip(positions - min_words, 0, len(covered))
+    hi = np.clip(positions + min_words + SEED, 0, len(covered))
+    return positions[uncovered[hi] - uncovered[lo] > 0]
+
+
 class TraceIndex:
     """An opened replication index."""
 
@@ -198,7 +209,9 @@ class TraceIndex:
         covered = np.zeros(len(words), bool)
         for span in verbatim:
             covered[span.first:span.last] = True
-        seeds = self._map(lambda i: self.shards[i].seeds(ids[i]), list(range(len(ids))))
+        starts = seed_starts(covered, min_words)
+        seeds = self._map(lambda i: self.shards[i].seeds(ids[i], starts),
+                          list(range(len(ids))))
         found: dict[tuple[int, int], list[DocKey]] = defaultdict(list)
         for i, per_doc in enumerate(seeds):
             for doc, hits in sorted(per_doc.items()):

@@ -130,15 +130,16 @@ class IndexShard:
         row = np.searchsorted(self.doc_starts, pos, side="right") - 1
         return row, pos - np.asarray(self.doc_starts)[row]
 
-    def seeds(self, q: np.ndarray) -> dict[int, list[tuple[int, int]]]:
-        """Exact ``SEED``-word seeds of the query in this shard: per document number, the
-        (query position, document position) of each; seeds found more than
-        ``SEED_MAX_COUNT`` times are left out (boilerplate)."""
+    def seeds(self, q: np.ndarray, starts: np.ndarray) -> dict[int, list[tuple[int, int]]]:
+        """Exact ``SEED``-word seeds of the query in this shard, starting at the query
+        positions ``starts``: per document number, the (query position, document position)
+        of each; seeds found more than ``SEED_MAX_COUNT`` times are left out
+        (boilerplate)."""
         m = len(q)
         hits: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        if m < SEED or self.n == 0:
+        starts = starts[starts <= m - SEED]
+        if not len(starts) or self.n == 0:
             return hits
-        starts = np.arange(m - SEED + 1)
         keys = q[starts[:, None] + np.arange(SEED)]
         ok = (keys < SEP).all(axis=1)
         starts, keys = starts[ok], keys[ok]
