@@ -99,13 +99,10 @@ UNRELATED = ("The committee met on Tuesday to discuss the budget for next year. 
              "repaired before winter, and that the summer fair will move to the school "
              "field. ") * 3
 
-# serve-trace run through its own module (register/run), as `licrawl serve-trace` runs it
-_RUN = ("import argparse, sys\n"
-        "from crawler.cli import serve_trace\n"
-        "parser = argparse.ArgumentParser(prog='licrawl')\n"
-        "serve_trace.register(parser.add_subparsers())\n"
-        "args = parser.parse_args(['serve-trace', *sys.argv[1:]])\n"
-        "sys.exit(args.func(args))\n")
+# `licrawl serve-trace` through the real entry point (``-c`` so a test can run a prelude)
+_RUN = ("import sys\n"
+        "from crawler.cli import main\n"
+        "sys.exit(main(['serve-trace', *sys.argv[1:]]))\n")
 
 
 def serve_trace(*args: str, prelude: str = "") -> list[str]:

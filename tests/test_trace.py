@@ -442,6 +442,7 @@ def test_verdict_without_author_or_title_and_with_low_confidence() -> None:
     doc = {"title": None, "authors": [], "copyright": "© 2020 Acme", "url": "https://a.org/",
            "license": "CC-BY-4.0", "license_confidence": 0.3}
     sentence = verdict(1, doc)
-    assert sentence.startswith("Reproduces 1 word of the page by © 2020 Acme (https://a.org/)")
+    assert sentence.startswith("Reproduces 1 word of the page (https://a.org/; notice: © 2020 "
+                               "Acme), licensed CC BY 4.0")
     assert "low confidence (0.30)" in sentence
     assert license_terms("not a license !!").category == "unknown"

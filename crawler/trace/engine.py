@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from crawler.licenses.terms import license_terms
 from crawler.stages.index.layout import IndexOpenError, read_manifest
 from crawler.stages.index.words import QueryWords, query_words
 from crawler.trace import DEFAULT_MAX_CHARS, DEFAULT_MAX_SOURCES, DEFAULT_MIN_WORDS
@@ -141,7 +142,7 @@ class TraceIndex:
     @property
     def info(self) -> dict[str, Any]:
         """Shards, documents and words of the index."""
-        return {"path": str(self.path), "shards": len(self.shards),
+        return {"shards": len(self.shards),
                 "documents": self.manifest.get("documents", 0),
                 "words": self.manifest.get("words", 0),
                 "licrawl_version": self.manifest.get("licrawl_version")}
@@ -160,7 +161,7 @@ class TraceIndex:
         traced."""
         started = time.monotonic()
         if min_words < SEED:
-            raise TraceInputError(f"--min-words must be at least {SEED}")
+            raise TraceInputError(f"a span must be at least {SEED} words long (min_words)")
         check_text(text, max_chars)
         words = query_words(text)
         notes = []
@@ -244,6 +245,8 @@ class TraceIndex:
         for doc_id in sorted(matched, key=lambda d: (-matched[d], d)):
             doc = dict(first_row[doc_id])
             doc.pop("words", None)
+            if not doc.get("license_name"):  # NOASSERTION has no name in the manifest
+                doc["license_name"] = license_terms(doc.get("license")).name
             if doc.get("license_confidence") is not None:  # float32 in the index
                 doc["license_confidence"] = round(doc["license_confidence"], 4)
             doc["words_matched"] = matched[doc_id]
