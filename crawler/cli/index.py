@@ -19,7 +19,7 @@ output), for `licrawl trace` and `licrawl serve-trace`:
 
 Words are normalized (case, punctuation and whitespace folded; each CJK character is a
 word). Index shards hold about --shard-mb MiB of text each and are built in parallel;
-building one takes about 28 bytes of memory per word (~1.1 GB at the default size).
+building one takes about 40 bytes of memory per word (~1.5 GiB at the default size).
 A new index is written to a temporary folder renamed into place when complete; --add
 builds shards for more input and adds them to an existing index, which readers see only
 once every new shard is in place. An input file already in the index is refused.

@@ -55,7 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, metavar="N",
                         help=f"longest text traced at once (default {DEFAULT_MAX_CHARS:,})")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="threads searching the index shards (default 1)")
+                        help="threads searching the index shards (default 1; measured slower "
+                        "than 1 on 2 cores, see the README)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 

@@ -3,8 +3,9 @@ source documents, and a license verdict for each source.
 
 :class:`TraceIndex` opens an index (``licrawl index`` output) once and answers any number of
 :meth:`~TraceIndex.trace` calls; it only reads memory-mapped files, so concurrent calls from
-threads are safe. Shards are searched one after another, or on ``jobs`` threads (numpy
-releases the GIL in the large array operations of a search).
+threads are safe. Shards are searched one after another, or on ``jobs`` threads; at 1 GiB
+in 4 shards on 2 cores two threads were slower than one (a search is many small numpy steps
+that hold the GIL), so one is the default.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from crawler.trace.verdict import verdict
 
 __all__ = ["IndexOpenError", "TraceIndex", "TraceInputError", "TraceResult"]
 
+OCCURRENCES_CHUNK = 1024  # occurrences of a span read at a time to find its source documents
 _CONTROL = {*range(0, 9), 11, 12, *range(14, 32), 127}
 
 
@@ -194,10 +196,12 @@ class TraceIndex:
                     continue
                 lb, ub = self.shards[i].occurrences(ids[i], a, b)
                 count += ub - lb
-                if len(docs) < max_sources:
-                    rows, _ = self.shards[i].documents(lb, ub, ub - lb)
+                at = lb
+                while len(docs) < max_sources and at < ub:  # a chunk of occurrences at a time
+                    rows, _ = self.shards[i].documents(at, ub, OCCURRENCES_CHUNK)
+                    at += OCCURRENCES_CHUNK
                     for row in dict.fromkeys(rows.tolist()):
-                        if len(docs) < max_sources:
+                        if len(docs) < max_sources and (i, int(row)) not in docs:
                             docs.append((i, int(row)))
             spans.append(Span(a, b, int(words.starts[a]), int(words.ends[b - 1]),
                               "verbatim", count, docs))

@@ -47,7 +47,7 @@ from crawler.stages.runner import (
     temp_sibling,
 )
 
-DEFAULT_SHARD_TEXT_BYTES = 256 << 20  # text per index shard: ~40M words, ~1.1 GB to build
+DEFAULT_SHARD_TEXT_BYTES = 256 << 20  # text per index shard: ~40M words, ~1.5 GiB to build
 _ADDING_PREFIX = ".adding-"
 
 
