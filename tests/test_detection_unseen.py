@@ -164,3 +164,26 @@ def test_same_line_in_the_article_text_is_still_about_a_license() -> None:
         "Licensed under CC BY-NC-ND 4.0</p></section>"
     )
     assert inspect(html, url=URL)["license"] != "CC-BY-NC-ND-4.0"
+
+
+def test_license_links_wrapped_by_a_web_archive_are_unwrapped() -> None:
+    # A page saved from the Wayback Machine: every link is rewritten to an archive URL.
+    archived = ("https://web.archive.org/web/20160305120000/"
+                "http://creativecommons.org/licenses/by-sa/3.0/")
+    html = page(footer=f'<p>This work is licensed under a <a rel="license" href="{archived}">'
+                       "Creative Commons Attribution-ShareAlike License</a>.</p>")
+    record = inspect(html, url=URL)
+    assert record["license"] == "CC-BY-SA-3.0"
+
+
+def test_license_links_through_a_redirector_are_unwrapped() -> None:
+    wrapped = ("https://www.google.com/url?q=https%3A%2F%2Fcreativecommons.org%2Flicenses%2F"
+               "by-nc%2F4.0%2F&sa=D")
+    html = page(footer=f'<p>Text licensed <a href="{wrapped}">CC BY-NC 4.0</a>.</p>')
+    assert inspect(html, url=URL)["license"] == "CC-BY-NC-4.0"
+
+
+def test_an_archived_page_that_is_not_a_license_is_not_one() -> None:
+    html = page(footer='<p>© 2016 Jane Doe. <a href="https://web.archive.org/web/2016/'
+                       'http://example.com/terms">Terms</a></p>')
+    assert inspect(html, url=URL)["license"] == "LicenseRef-All-Rights-Reserved"

@@ -736,3 +736,33 @@ def test_expression_allowed(
 def test_expression_allowed_rejects_invalid() -> None:
     with pytest.raises(ValueError):
         expression_allowed("MIT AND", categories=OPEN, allowed_ids=None, denied_ids=None)
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://web.archive.org/web/20190101000000/http://creativecommons.org/licenses/by-sa/"
+     "3.0/", "CC-BY-SA-3.0"),
+    ("http://web.archive.org/web/2015id_/http:/creativecommons.org/licenses/by/2.0/de/",
+     "LicenseRef-CC-BY-2.0-DE"),
+    ("web.archive.org/web/20200101/creativecommons.org/licenses/by-nc/4.0/", "CC-BY-NC-4.0"),
+    ("https://www.google.com/url?q=https://creativecommons.org/licenses/by/4.0/&sa=D",
+     "CC-BY-4.0"),
+    ("https://l.facebook.com/l.php?u=https%3A%2F%2Fcreativecommons.org%2Flicenses%2Fby-sa%2F"
+     "4.0%2F&h=x", "CC-BY-SA-4.0"),
+    ("https://t.example.net/click?target=https://www.gnu.org/licenses/fdl-1.3.html",
+     "GFDL-1.3-only"),
+    # not wrapped, or wrapping something that is not a license
+    ("https://example.org/page?q=creativecommons", None),
+    ("https://example.org/go?url=https://example.com/about", None),
+    ("https://web.archive.org/web/2019/https://example.com/", None),
+    ("https://creativecommons.org/licenses/by/4.0/?ref=chooser-v1", "CC-BY-4.0"),
+])
+def test_license_urls_wrapped_by_archives_and_redirectors(url: str, expected: str | None
+                                                          ) -> None:
+    from crawler.licenses.urls import spdx_from_url
+    assert spdx_from_url(url) == expected
+
+
+def test_badges_wrapped_by_a_web_archive() -> None:
+    from crawler.licenses.urls import spdx_from_badge
+    assert spdx_from_badge("https://web.archive.org/web/2016im_/https://i.creativecommons.org/"
+                           "l/by/4.0/88x31.png") == "CC-BY-4.0"

@@ -19,6 +19,13 @@ license path keeps its version and port: ``licenses/by-sa/2.0`` is ``CC-BY-SA-2.
 CC 4.0 has no ports, so ``licenses/by-sa/4.0/de/`` (a deed language) is ``CC-BY-SA-4.0``.
 Unknown versions, ports or extra segments give ``None`` rather than a guess.
 
+A license URL wrapped by a web archive or a redirector is unwrapped first (up to three
+layers): ``web.archive.org/web/<timestamp>[xx_]/<url>`` (also with the inner scheme cut to
+one slash, ``http:/creativecommons.org/...``) and a query parameter such as ``url=``,
+``u=``, ``q=``, ``target=`` or ``dest=`` whose whole value is an absolute URL
+(``google.com/url?q=...``, ``l.facebook.com/l.php?u=...``, tracking wrappers); the inner URL
+is then mapped like any other. A URL on a license site itself is never unwrapped.
+
 Badge images are handled by :func:`spdx_from_url` too (``i.creativecommons.org/l/...``,
 ``licensebuttons.net/l/...``, ``/p/zero/1.0/``, ``/p/mark/1.0/``, the CC press-kit
 buttons); :func:`spdx_from_badge` accepts only badge image URLs.
@@ -39,6 +46,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import parse_qsl, urlsplit
 
 from crawler.licenses.ids import (
     CC_PORTS,
@@ -64,6 +72,40 @@ _BADGE_HOSTS = frozenset({"i.creativecommons.org", "licensebuttons.net", "i.lice
 _PRESSKIT = re.compile(
     r"^presskit/buttons/\d+x\d+/(?:png|svg)/(?P<name>[a-z-]+)\.(?:png|svg)$"
 )
+
+
+_ARCHIVED = re.compile(
+    r"^\s*(?:(?:[a-z][a-z0-9+.-]*:)?//)?(?:www\.)?(?:web\.)?archive\.org/web/\d{1,14}"
+    r"(?:[a-z]{2}_)?/+(?P<inner>\S+)$", re.IGNORECASE)
+_ONE_SLASH = re.compile(r"^(https?:)/(?!/)", re.IGNORECASE)
+_ABSOLUTE = re.compile(r"^(?:https?:)?//[^/\s]+\.[^/\s]+", re.IGNORECASE)
+_REDIRECT_KEYS = frozenset({"url", "u", "q", "target", "dest", "destination", "redirect",
+                            "redirect_url", "to", "goto", "link", "out"})
+_UNWRAP_DEPTH = 3
+
+
+def unwrap(url: str) -> str:
+    """The URL inside a web-archive or redirector wrapper (``url`` itself when it is not
+    wrapped, or when it is on a license site already)."""
+    for _ in range(_UNWRAP_DEPTH):
+        archived = _ARCHIVED.match(url)
+        if archived:
+            inner = _ONE_SLASH.sub(r"\1//", archived["inner"])
+            url = inner if _ABSOLUTE.match(inner) else "//" + inner
+            continue
+        parts = _split(url)
+        if parts is None or parts[0] in _SITES or "?" not in url:
+            return url
+        try:
+            query = urlsplit(url.strip()).query
+        except ValueError:
+            return url
+        targets = [value.strip() for key, value in parse_qsl(query)
+                   if key.lower() in _REDIRECT_KEYS and _ABSOLUTE.match(value.strip())]
+        if not targets:
+            return url
+        url = targets[0]
+    return url
 
 
 def _split(url: str) -> tuple[str, list[str]] | None:
@@ -275,7 +317,7 @@ def spdx_from_badge(url: str) -> str | None:
 
     ``None`` for anything that is not a recognised badge image, including license pages.
     """
-    parts = _split(url)
+    parts = _split(unwrap(url))
     return _badge(*parts) if parts else None
 
 
@@ -285,7 +327,7 @@ def spdx_from_url(url: str) -> str | None:
     ``None`` when the URL is not a recognised license URL (see the module docstring for
     the normalization and the per-site rules).
     """
-    parts = _split(url)
+    parts = _split(unwrap(url))
     if parts is None:
         return None
     host, segments = parts
