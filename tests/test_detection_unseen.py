@@ -187,3 +187,29 @@ def test_an_archived_page_that_is_not_a_license_is_not_one() -> None:
     html = page(footer='<p>© 2016 Jane Doe. <a href="https://web.archive.org/web/2016/'
                        'http://example.com/terms">Terms</a></p>')
     assert inspect(html, url=URL)["license"] == "LicenseRef-All-Rights-Reserved"
+
+
+def test_chinese_statement_that_follows_a_cc_license_is_a_grant() -> None:
+    # "Copyright statement: this is the blogger's original article, following the
+    # CC 4.0 BY-SA copyright agreement; reposts must link the original and this statement."
+    paras = "".join(f"<p>{p}</p>" for p in (
+        "上周我们在河边测量了三个阶地的高度，并记录了每一层沉积物的颜色和颗粒大小。",
+        "最古老的阶地高出水面大约四十米，上面的草地曾经是河床。",
+        "下一步我们打算用光释光方法测定石英颗粒的年代，看看结果是否与花粉记录一致。",
+    ))
+    html = (
+        '<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>河流阶地的测量'
+        "</title></head><body><header><a href='/'>我的博客</a></header><main><article>"
+        f"<h1>河流阶地的测量</h1>{paras}"
+        '<div class="copyright">版权声明：本文为博主原创文章，遵循 '
+        '<a href="http://creativecommons.org/licenses/by-sa/4.0/">CC 4.0 BY-SA</a> '
+        "版权协议，转载请附上原文出处链接和本声明。</div></article></main>"
+        "<footer>©2010-2024 某某网络技术有限公司 版权所有</footer></body></html>"
+    )
+    assert inspect(html, url="https://blog.example.cn/posts/terraces")["license"] == \
+        "CC-BY-SA-4.0"
+
+
+def test_chinese_user_agreement_link_is_not_a_grant() -> None:
+    html = page(footer='<p>© 2024 某某公司 版权所有 · <a href="/agreement">用户协议</a></p>')
+    assert inspect(html, url=URL)["license"] == "LicenseRef-All-Rights-Reserved"

@@ -35,7 +35,9 @@ GRANT_CUE = re.compile(
     r"placed|dedicated|waived|mis à disposition|messo a disposizione|"
     r"permission is granted)\b"
     r"|\b(?:license|licence|lizenz|licencia|licença|licentie|licenza)\s*:"
-    r"|สัญญาอนุญาต|ライセンス|许可协议|授权|라이선스|이용허락",
+    r"|สัญญาอนุญาต|ライセンス|许可协议|授权|라이선스|이용허락"
+    # Chinese: "采用 / 遵循 CC BY-SA 4.0 (版权)协议" (adopts / follows the ... agreement)
+    r"|采用|採用|遵循|遵守|(?:版权|版權)?(?:协议|協議)|授權|許可",
     _I,
 )
 
