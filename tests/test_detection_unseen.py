@@ -213,3 +213,29 @@ def test_chinese_statement_that_follows_a_cc_license_is_a_grant() -> None:
 def test_chinese_user_agreement_link_is_not_a_grant() -> None:
     html = page(footer='<p>© 2024 某某公司 版权所有 · <a href="/agreement">用户协议</a></p>')
     assert inspect(html, url=URL)["license"] == "LicenseRef-All-Rights-Reserved"
+
+
+def _zh_post(statement: str) -> str:
+    """A Chinese blog post whose article ends with ``statement``."""
+    paras = "".join(f"<p>{p}</p>" for p in (
+        "今天整理了一下服务器上的备份脚本，顺便把日志轮转的配置也改了。",
+        "原来的脚本每天凌晨全量备份一次，磁盘很快就满了，所以改成了增量备份。",
+        "下面记录一下具体的步骤，以后换机器的时候可以直接照着做。",
+    ))
+    return ('<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>备份脚本'
+            "</title></head><body><main><article><h1>备份脚本</h1>"
+            f"{paras}<p>{statement}</p></article></main>"
+            "<footer>© 2024 小明的博客</footer></body></html>")
+
+
+def test_chinese_blog_wide_statement_about_all_its_articles_is_a_grant() -> None:
+    html = _zh_post('本博客所有文章除特别声明外，均采用 <a href="https://creativecommons.org/'
+                    'licenses/by-sa/4.0/deed.zh">CC BY-SA 4.0</a> 协议，转载请注明出处！')
+    assert inspect(html, url="https://xiaoming.example.cn/backup/")["license"] == \
+        "CC-BY-SA-4.0"
+
+
+def test_chinese_sentence_about_other_projects_licenses_is_not_a_grant() -> None:
+    html = _zh_post("很多开源备份工具采用 MIT 协议或 GPL 协议发布，可以放心使用。")
+    assert inspect(html, url="https://xiaoming.example.cn/backup/")["license"] == \
+        "LicenseRef-All-Rights-Reserved"

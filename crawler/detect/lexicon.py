@@ -60,7 +60,10 @@ SELF_REFERENCE = re.compile(
     r"|\b(?:est[ea]|o|os|todos os)\s+(?:trabalho|obra|artigos?|textos?|conteúdos?|documento|"
     r"site|página|blog)\b"
     r"|\b(?:dit|deze|de|alle)\s+(?:werk|artikel(?:en)?|tekst(?:en)?|inhoud|document|site|"
-    r"website|pagina|blog)\b",
+    r"website|pagina|blog)\b"
+    # Chinese and Japanese: this article / blog / site / work, all articles
+    r"|本(?:文|博客|站|网站|網站|作品|页面|頁面|书|書|教程|記事)|(?:所有|全部)文章"
+    r"|この(?:記事|ブログ|サイト|ページ|作品)|当(?:サイト|ブログ)",
     _I,
 )
 
