@@ -76,11 +76,13 @@ def _read(name: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Trace the text; the report (or JSON) on stdout, errors on stderr."""
+    from crawler.trace import SEED_WORDS
     from crawler.trace.engine import IndexOpenError, TraceIndex, TraceInputError
     from crawler.trace.render import render
 
-    if args.min_words < 8 or args.max_sources < 1 or args.jobs < 1 or args.max_chars < 1:
-        print("licrawl trace: error: --min-words must be at least 8, --max-sources, "
+    if (args.min_words < SEED_WORDS or args.max_sources < 1 or args.jobs < 1
+            or args.max_chars < 1):
+        print(f"licrawl trace: error: --min-words must be at least {SEED_WORDS}, --max-sources, "
               "--jobs and --max-chars at least 1", file=sys.stderr)
         return 2
     try:

@@ -89,8 +89,8 @@ def license_terms(expression: str | None) -> LicenseTerms:
     if len(ids) == 1:
         return LicenseTerms(name, cat, _id_conditions(ids[0]), cat != "unknown")
     if len(alternatives) > 1:
-        choices = "; or ".join(f"{license_terms(a).name}: {license_terms(a).conditions}"
-                               for a in alternatives)
+        choices = "; or ".join(f"{terms.name}: {terms.conditions}"
+                               for terms in map(license_terms, alternatives))
         return LicenseTerms(name, cat, f"choose one: {choices}", cat != "reserved")
     parts = dict.fromkeys(_id_conditions(i) for i in ids)
     return LicenseTerms(name, cat, "all of: " + "; ".join(parts), cat not in ("reserved",

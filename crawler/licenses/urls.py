@@ -93,8 +93,10 @@ def unwrap(url: str) -> str:
             inner = _ONE_SLASH.sub(r"\1//", archived["inner"])
             url = inner if _ABSOLUTE.match(inner) else "//" + inner
             continue
+        if "?" not in url:  # the common case: no redirector, nothing to split
+            return url
         parts = _split(url)
-        if parts is None or parts[0] in _SITES or "?" not in url:
+        if parts is None or parts[0] in _SITES:
             return url
         try:
             query = urlsplit(url.strip()).query

@@ -60,6 +60,11 @@ class Span:
         return self.last - self.first
 
 
+def rarest_first(span: Span) -> tuple[int, int, int]:
+    """Sort key of spans: fewest occurrences in the corpus, then longest, then first."""
+    return span.occurrences, -span.words, span.first
+
+
 @dataclass
 class TraceResult:
     """What :meth:`TraceIndex.trace` found; :meth:`to_json` is the ``--json`` object."""
@@ -200,12 +205,12 @@ class TraceIndex:
                 while len(docs) < max_sources and at < ub:  # a chunk of occurrences at a time
                     rows, _ = self.shards[i].documents(at, ub, OCCURRENCES_CHUNK)
                     at += OCCURRENCES_CHUNK
-                    for row in dict.fromkeys(rows.tolist()):
-                        if len(docs) < max_sources and (i, int(row)) not in docs:
-                            docs.append((i, int(row)))
+                    for key in ((i, row) for row in rows.tolist()):
+                        if len(docs) < max_sources and key not in docs:
+                            docs.append(key)
             spans.append(Span(a, b, int(words.starts[a]), int(words.ends[b - 1]),
                               "verbatim", count, docs))
-        spans.sort(key=lambda s: (s.occurrences, -s.words, s.first))
+        spans.sort(key=rarest_first)
         return spans
 
     def _near(self, words: QueryWords, ids: list[np.ndarray], verbatim: list[Span],
@@ -225,7 +230,7 @@ class TraceIndex:
                         found[passage].append((i, doc))
         spans = [Span(a, b, int(words.starts[a]), int(words.ends[b - 1]), "near", len(docs),
                       docs[:max_sources]) for (a, b), docs in found.items()]
-        spans.sort(key=lambda s: (s.occurrences, -s.words, s.first))
+        spans.sort(key=rarest_first)
         return spans
 
     def _sources(self, spans: list[Span]) -> tuple[dict[DocKey, str], list[dict[str, Any]]]:
@@ -248,7 +253,6 @@ class TraceIndex:
         sources = []
         for doc_id in sorted(matched, key=lambda d: (-matched[d], d)):
             doc = dict(first_row[doc_id])
-            doc.pop("words", None)
             if not doc.get("license_name"):  # NOASSERTION has no name in the manifest
                 doc["license_name"] = license_terms(doc.get("license")).name
             if doc.get("license_confidence") is not None:  # float32 in the index

@@ -16,11 +16,12 @@ import numpy as np
 import pyarrow as pa
 
 from crawler.stages.index.layout import SEP
+from crawler.trace import SEED_WORDS
 
 UNKNOWN = 1 << 33  # a query word absent from a shard's vocabulary
 LOW, HIGH = -1, 1 << 34
 KEY = 64  # words compared per step before refining a longer match
-SEED = 8  # near-verbatim seed length (words)
+SEED = SEED_WORDS  # near-verbatim seed length (words)
 SEED_MAX_COUNT = 100  # seeds occurring more often in a shard are boilerplate: not used
 
 

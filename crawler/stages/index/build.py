@@ -19,15 +19,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crawler.licenses.categories import category
 from crawler.stages.filter.manifest import LicenseLookup, manifest_batch
 from crawler.stages.index.layout import DOC_SCHEMA, SEP
 from crawler.stages.index.words import split_words, word_hashes
 from crawler.stages.runner import open_shard, read_batches
 
 #: Record columns an index reads.
-READ_COLUMNS = ["id", "url", "title", "authors", "copyright", "license", "license_confidence",
-                "warc_file", "warc_record_id", "dup_urls", "text"]
+READ_COLUMNS = ["id", "url", "title", "authors", "copyright", "license", "license_category",
+                "license_confidence", "warc_file", "warc_record_id", "dup_urls", "text"]
 
 
 @dataclass(frozen=True)
@@ -52,38 +51,17 @@ class ShardBuilt:
     seconds: float
 
 
-class _Categories:
-    """License category per distinct license expression, looked up once each."""
-
-    def __init__(self) -> None:
-        self._cache: dict[str, str] = {}
-
-    def column(self, licenses: pa.Array) -> pa.Array:
-        encoded = pc.dictionary_encode(licenses)
-        values = encoded.dictionary.to_pylist()
-        for value in values:
-            if value not in self._cache:
-                try:
-                    self._cache[value] = category(value)
-                except ValueError:
-                    self._cache[value] = "unknown"
-        return pa.array([self._cache[v] for v in values], pa.string()).take(encoded.indices)
-
-
-def doc_rows(batch: pa.RecordBatch, words: np.ndarray, lookup: LicenseLookup,
-             categories: _Categories) -> pa.RecordBatch:
-    """The ``docs.arrow`` rows of a record batch: what a trace report says of each document,
-    with the attribution line the filter's manifest writes."""
-    licenses = batch.column("license")
-    names, urls, labels = lookup.columns(licenses)
+def doc_rows(batch: pa.RecordBatch, lookup: LicenseLookup) -> pa.RecordBatch:
+    """The ``docs.arrow`` rows of a record batch: what a trace report says of each document
+    (its record's license and category), with the attribution line the filter's manifest
+    writes."""
+    names, urls, labels = lookup.columns(batch.column("license"))
     manifest, _ = manifest_batch(batch, names, urls, labels)
     columns = {
         "license_name": manifest.column("license_name"),
         "license_url": manifest.column("license_url"),
-        "license_category": categories.column(licenses),
         "no_license": manifest.column("no_license"),
         "attribution": manifest.column("attribution"),
-        "words": pa.array(words, pa.int64()),
     }
     return pa.RecordBatch.from_arrays(
         [columns[f.name] if f.name in columns else batch.column(f.name).cast(f.type)
@@ -93,7 +71,7 @@ def doc_rows(batch: pa.RecordBatch, words: np.ndarray, lookup: LicenseLookup,
 def build_shard(task: ShardTask) -> ShardBuilt:
     """Build index shard ``task.number`` into the folder ``task.out``."""
     started = time.monotonic()
-    lookup, categories = LicenseLookup(), _Categories()
+    lookup = LicenseLookup()
     parts: list[tuple[np.ndarray, np.ndarray]] = []  # per batch: word hashes, word indices
     counts: list[np.ndarray] = []
     docs: list[pa.RecordBatch] = []
@@ -106,7 +84,7 @@ def build_shard(task: ShardTask) -> ShardBuilt:
             parts.append((word_hashes(encoded.dictionary.to_pylist()),
                           encoded.indices.to_numpy(zero_copy_only=False)))
             counts.append(per_doc)
-            docs.append(doc_rows(batch, per_doc, lookup, categories))
+            docs.append(doc_rows(batch, lookup))
     vocab = (np.unique(np.concatenate([h for h, _ in parts])) if parts
              else np.empty(0, np.uint64))
     per_doc = np.concatenate(counts) if counts else np.empty(0, np.int64)

@@ -50,7 +50,6 @@ DOC_SCHEMA = pa.schema([
     pa.field("attribution", pa.string()),
     pa.field("warc_file", pa.string()),
     pa.field("warc_record_id", pa.string()),
-    pa.field("words", pa.int64()),
 ])
 
 

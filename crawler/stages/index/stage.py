@@ -126,13 +126,16 @@ def build_index(inputs: Iterable[str | Path], out_dir: str | Path, *, add: bool 
         raise StageError(f"{inside[0]}: an input lies inside the index folder {out}")
     known = {entry["fingerprint"]: entry["path"] for entry in manifest["inputs"]}
     prints: dict[Path, str] = {}
+    given: dict[str, Path] = {}
     for path in files:  # fail fast, before building anything
         open_shard(path)
         prints[path] = fingerprint(path)
         if prints[path] in known:
             raise StageError(f"{path}: already in the index (as {known[prints[path]]})")
-        if list(prints.values()).count(prints[path]) > 1:
-            raise StageError(f"{path}: given twice (same Parquet footer as another input)")
+        if prints[path] in given:
+            raise StageError(f"{path}: given twice (same Parquet footer as "
+                             f"{given[prints[path]]})")
+        given[prints[path]] = path
     # past every listed shard and every shard folder an interrupted --add may have left
     names = [s["name"] for s in manifest["shards"]] + [p.name for p in out.glob("shard-*")]
     first = 1 + max((int(n.rsplit("-", 1)[1]) for n in names
