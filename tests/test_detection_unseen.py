@@ -239,3 +239,58 @@ def test_chinese_sentence_about_other_projects_licenses_is_not_a_grant() -> None
     html = _zh_post("很多开源备份工具采用 MIT 协议或 GPL 协议发布，可以放心使用。")
     assert inspect(html, url="https://xiaoming.example.cn/backup/")["license"] == \
         "LicenseRef-All-Rights-Reserved"
+
+
+def _etext(*, front: str, book: str = "") -> str:
+    """An e-text project's book page: front matter, the book, the project's license."""
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        "<title>The Mill on the Weir, by Ann Example</title></head><body>"
+        f"<pre>{front}</pre>"
+        "<h1>THE MILL ON THE WEIR</h1>"
+        f"{book}"
+        "<p>The miller rose before the sun and walked the length of the race, as his father "
+        "had done, to see that the boards held and the wheel turned freely.</p>"
+        "<p>By noon the first carts had come down from the hill farms with their sacks, and "
+        "the yard filled with talk of the weather and the price of flour.</p>"
+        "<pre>*** END OF THE EBOOK ***\n\n"
+        "Updated editions will replace the previous one.\n\n"
+        "Creating the works from print editions not protected by U.S. copyright law means "
+        "that no one owns a United States copyright in these works, so the Foundation (and "
+        "you!) can copy and distribute it in the United States without permission and "
+        "without paying copyright royalties.</pre></body></html>"
+    )
+
+
+FRONT = (
+    "This ebook is for the use of anyone anywhere in the United States and most other "
+    "parts of the world at no cost and with almost no restrictions whatsoever.\n\n"
+    "Title: The Mill on the Weir\nAuthor: Ann Example\n"
+)
+
+
+def test_etext_projects_public_domain_notice_is_a_public_domain_claim() -> None:
+    record = inspect(_etext(front=FRONT), url="https://etexts.example.org/ebooks/4711")
+    assert record["license"] == "LicenseRef-PublicDomain"
+
+
+def test_printed_books_old_copyright_line_does_not_block_it() -> None:
+    # The print edition's own notice, long expired, is part of the transcribed book.
+    html = _etext(front=FRONT, book="<h6>COPYRIGHT, 1911, BY ANN EXAMPLE<br>ALL RIGHTS "
+                  "RESERVED</h6>")
+    assert inspect(html, url="https://etexts.example.org/ebooks/4711")["license"] == (
+        "LicenseRef-PublicDomain"
+    )
+
+
+def test_recent_copyright_contradicts_the_public_domain_status() -> None:
+    # A recent book carried by permission: the project's notice is not about this book.
+    front = FRONT + "Copyright (C) 2003 by Ann Example.\n"
+    record = inspect(_etext(front=front), url="https://etexts.example.org/ebooks/4712")
+    assert record["license"] != "LicenseRef-PublicDomain"
+    assert any(ev["where"] == "body:contradicted" for ev in record["license_evidence"])
+
+
+def test_a_dedication_stands_beside_a_recent_copyright_notice() -> None:
+    html = page(footer="<p>© 2021 Jane Doe. This blog is dedicated to the public domain.</p>")
+    assert inspect(html, url=URL)["license"] == "LicenseRef-PublicDomain"

@@ -77,6 +77,7 @@ class Qualifier(StrEnum):
     SITE = "site"  # structured data about the whole site
     MEDIA = "media"  # structured data about an embedded media object
     ILLUSTRATION = "illustration"  # a badge image inside the article, not in a link
+    CONTRADICTED = "contradicted"  # a public-domain status beside a recent copyright notice
 
 
 # "images-only", "source-code-only", "foto's-only": a scope word of the lexicon.

@@ -42,8 +42,9 @@ GRANT_CUE = re.compile(
 )
 
 SELF_REFERENCE = re.compile(
-    r"\b(?:this|these)\s+(?:work|article|page|post|posting|document|content|contents|site|"
-    r"website|web site|blog|weblog|text|entry|specification|spec|book|chapter|paper|report|"
+    r"\b(?:this|these)\s+(?:works?|article|page|post|posting|document|content|contents|site|"
+    r"website|web site|blog|weblog|text|entry|specification|spec|books?|chapter|paper|report|"
+    r"e-?books?|e-?texts?|"
     r"story|publication|material|materials|manual|documentation|tutorial|guide|wiki|"
     r"presentation|slides|essay|thesis|dissertation|notebook|recipe|review|episode|transcript)\b"
     r"|\bopen[- ]access\b|\b(?:all|the)\s+(?:content|contents|texts?|articles?|posts?|"
@@ -166,6 +167,8 @@ PUBLIC_DOMAIN = re.compile(
     r"\b(?:placed|released|dedicated|put|committed)\s+(?:[\w'-]+\s+){0,3}?(?:in|into|to)\s+"
     r"the\s+(?:worldwide\s+)?public\s+domain\b|"
     r"\b(?:is|are)\s+(?:in|part of)\s+the\s+public\s+domain\b|\bpublic[- ]domain\s+work\b|"
+    # e-text projects: "... means that no one owns a United States copyright in these works"
+    r"\bno\s+one\s+owns\s+(?:a|the)\s+(?:[\w.-]+\s+){0,3}?copyright\s+(?:in|on|to)\b|"
     r"\bgemeinfrei\b|\bdans\s+le\s+domaine\s+public\b|\ben\s+el\s+dominio\s+público\b|"
     r"\bdi\s+pubblico\s+dominio\b|\bno\s+domínio\s+público\b|\bin\s+het\s+publieke\s+domein\b",
     _I,
@@ -259,6 +262,7 @@ KEYWORDS: dict[re.Pattern[str], tuple[str, ...]] = {
         "pubblico dominio",
         "domínio público",
         "publieke domein",
+        "no one owns",
     ),
 }
 _WINDOW_BEFORE, _WINDOW_AFTER = 160, 240

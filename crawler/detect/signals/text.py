@@ -16,10 +16,11 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import lxml.etree
 
-from crawler.core.evidence import Evidence, Kind, Qualifier, qualified, scoped
+from crawler.core.evidence import Evidence, Kind, Qualifier, qualified, scoped, split_where
 from crawler.detect import lexicon
 from crawler.detect.budget import Budget
 from crawler.detect.pagetext import PageText
@@ -74,6 +75,12 @@ _MEDIA_XPATH = lxml.etree.XPath(".//img | .//picture | .//video")
 _NOT_CONTENT_IMAGE = re.compile(r"logo|icon|sprite|badge|button|spacer|pixel|avatar|ie6png", re.I)
 _BLOCK_TAGS = frozenset({"p", "div", "li", "td", "dd", "section", "span", "small", "figure"})
 _MAX_VALUE = 300
+# A public-domain dedication (the owner's act), not a statement about the work's status.
+_DEDICATION = re.compile(r"(?:placed|released|dedicated|put|committed)\b", re.I)
+_YEAR = re.compile(r"\b(1[89]\d\d|2[01]\d\d)\b")
+# Works whose copyright may still run: published within this many years (US term for works
+# published 1929 onwards).
+_PD_TERM_YEARS = 95
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +309,7 @@ def text_evidence(
     _accept_article_label(evidence, labelled)
     evidence += _unnamed_grants(scan, mentions, budget)
 
+    status_claims: list[int] = []
     for start, end in lexicon.find_spans(lexicon.PUBLIC_DOMAIN, text, lowered):
         if not budget.allow(Kind.TEXT, PUBLIC_DOMAIN, scan.region_at(start)):
             continue
@@ -314,6 +322,8 @@ def text_evidence(
                 where = scoped(region, scope)
             elif not lexicon.SELF_REFERENCE.search(sentence):
                 where = qualified(region, Qualifier.ABOUT)
+        if not _DEDICATION.match(text, start):
+            status_claims.append(len(evidence))
         evidence.append(
             Evidence(
                 Kind.TEXT, sentence[:_MAX_VALUE], PUBLIC_DOMAIN, where, weigh(Kind.TEXT, where)
@@ -338,7 +348,32 @@ def text_evidence(
         evidence.append(ev)
         if ev.weight > 0:
             notices.append(CopyrightNotice(_notice_text(text, m.start()), ev.where))
+    _contradict_status(evidence, status_claims)
     return _dedupe(evidence) + budget.omitted(), notices
+
+
+def _contradict_status(evidence: list[Evidence], status_claims: list[int]) -> None:
+    """A statement that the work *is* in the public domain ("no one owns a United States
+    copyright in these works", the notice e-text projects print under every book) is a
+    claim about its age, and a copyright notice or reservation on the same page dated
+    within the last 95 years contradicts it (a recent book an e-text project carries by
+    permission): such a claim keeps its sentence as evidence but weighs nothing. A
+    dedication ("placed in the public domain") is the owner's own act and stands."""
+    if not status_claims:
+        return
+    recent = date.today().year - _PD_TERM_YEARS
+    for ev in evidence:
+        if ev.weight > 0 and ev.spdx == ALL_RIGHTS_RESERVED and any(
+            int(y) > recent for y in _YEAR.findall(ev.value)
+        ):
+            break
+    else:
+        return
+    for i in status_claims:
+        ev = evidence[i]
+        if ev.weight > 0:
+            where = qualified(split_where(ev.where)[0], Qualifier.CONTRADICTED)
+            evidence[i] = Evidence(ev.kind, ev.value, ev.spdx, where, 0.0)
 
 
 def _unnamed_grants(
