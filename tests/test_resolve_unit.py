@@ -88,6 +88,20 @@ def test_disagreement_at_one_level_is_a_conflict_resolved_to_the_more_restrictiv
     assert resolve(items) == Resolution(BY_NC, "noncommercial", 0.375, True)
 
 
+def test_versions_that_disagree_take_the_one_stated_in_the_article() -> None:
+    meta = ev("meta", "http://creativecommons.org/licenses/by/3.0/", "CC-BY-3.0", "head")
+    text = ev("text", "This article is distributed under CC BY 4.0.", BY, "main")
+    assert resolve([meta, text]) == Resolution(BY, "permissive", 0.375, True)
+    # two statements in the article, or no statement in the article: the old rule
+    other = ev("text", "This article is distributed under CC BY 3.0.", "CC-BY-3.0", "main")
+    assert resolve([meta, text, other]).license == "CC-BY-3.0"
+    jsonld = ev("jsonld", "https://creativecommons.org/licenses/by/4.0/", BY, "jsonld")
+    assert resolve([meta, jsonld]).license == BY  # most support, not the article's word
+    # different licenses of one family are not versions of one license
+    nc = ev("text", "This article is distributed under CC BY-NC 4.0.", BY_NC, "main")
+    assert resolve([meta, nc]).license == BY_NC
+
+
 def test_a_dual_grant_covering_the_others_wins() -> None:
     items = [
         ev("rel-license", "https://creativecommons.org/licenses/by/4.0/", BY, "main"),
@@ -239,7 +253,26 @@ def test_a_footer_above_the_article_does_not_make_it_an_article_footer() -> None
     p = tree.xpath("//*[@id='p']")[0]
     regions = RegionMap()
     assert regions.in_article_footer(p) is False
-    assert regions.region(p) == "main"
+    # an <article> inside the page footer is a box of the footer, not the page's content
+    assert regions.region(p) == "footer"
+
+
+def test_a_main_box_inside_a_footer_is_footer_and_an_articles_own_footer_stays_main() -> None:
+    tree = lxml.html.fromstring(
+        "<html><body><article><p id='text'>Text</p><footer><main class='light'>"
+        "<div id='notice'>Docs under CC BY 4.0</div></main></footer></article>"
+        "<aside><article><p id='card'>Related post</p></article></aside>"
+        "<footer><main><p id='site'>Site notice</p></main></footer></body></html>"
+    )
+    regions = RegionMap()
+    at = {key: tree.xpath(f"//*[@id='{key}']")[0] for key in ("text", "notice", "card", "site")}
+    assert regions.region(at["text"]) == "main"
+    assert regions.in_article_footer(at["text"]) is False
+    assert regions.region(at["notice"]) == "main"  # the article's own footer ...
+    assert regions.in_article_footer(at["notice"]) is True  # ... where its notices go
+    assert regions.region(at["card"]) == "sidebar"
+    assert regions.region(at["site"]) == "footer"
+    assert regions.in_article_footer(at["site"]) is False
 
 
 def test_deep_nesting_is_classified_without_recursion() -> None:

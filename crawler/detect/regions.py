@@ -192,11 +192,15 @@ class RegionMap:
         for node in reversed(pending):
             if isinstance(node.tag, str):
                 own = _own_region(node)
+                article = _is_article(node) and not above.chrome
+                if own == MAIN and not article and _is_article(node):
+                    own = None  # a <main> used as a layout box inside the page footer
                 above = _Chain(
                     head=above.head or node.tag == "head",
                     caption=above.caption or own == CAPTION,
                     comment=above.comment or own == COMMENT,
-                    article=above.article or _is_article(node),
+                    article=above.article or article,
+                    chrome=above.chrome or _is_chrome(node),
                     nearest=own if own is not None else above.nearest,
                 )
             self._chain[node] = above
@@ -219,12 +223,24 @@ class RegionMap:
         reached, footer = self._footer[node] if node is not None else (False, False)
         for node in reversed(pending):
             if isinstance(node.tag, str):
-                if _is_article(node):
+                if _is_article(node) and not self._summary(node.getparent()).chrome:
                     reached, footer = True, False
                 elif _own_region(node) == FOOTER:
                     footer = True
             self._footer[node] = (reached, footer)
         return reached, footer
+
+
+def _is_chrome(el: lxml.html.HtmlElement) -> bool:
+    """``<footer>``, ``<aside>``, ``<nav>`` or their ARIA roles: page chrome by markup.
+
+    An ``<article>`` or ``<main>`` inside one is a box of that chrome (a related-post card
+    in a sidebar, a footer laid out in a ``<main>``), not the page's content."""
+    return el.tag in ("footer", "aside", "nav") or (el.get("role") or "").lower() in (
+        "contentinfo",
+        "complementary",
+        "navigation",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,4 +251,5 @@ class _Chain:
     caption: bool = False
     comment: bool = False
     article: bool = False
+    chrome: bool = False
     nearest: Where | None = None

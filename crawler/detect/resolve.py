@@ -14,7 +14,9 @@ Rules, in order (SPEC section 2 and the first rule of the product: prefer precis
    signals (HTML comments, embedded JSON state), which beat the user's site policy. The
    highest level that has a grant decides.
 4. At that level one license wins outright. A dual-grant ``A OR B`` that covers the others
-   wins. Anything else is a conflict: ``license_conflict = true``, the more restrictive
+   wins. Versions of one license that disagree (the head's metadata says CC BY 3.0, the
+   article's own statement CC BY 4.0) are a conflict that the version stated in the
+   article decides. Anything else is a conflict: ``license_conflict = true``, the more restrictive
    license (between licenses of the same category, e.g. two versions of BY-SA, the one
    with the most support), and half the confidence.
 5. A copyright notice or "All rights reserved" beside a grant does not cancel it (licensed
@@ -198,6 +200,26 @@ def resolve(evidence: Iterable[Evidence]) -> Resolution:
     return Resolution(NOASSERTION, category(NOASSERTION), 0.0, False)
 
 
+# Signals a reader sees in the article itself.
+_VISIBLE_KINDS = frozenset({Kind.TEXT, Kind.LINK, Kind.REL_LICENSE, Kind.BADGE})
+
+
+def _visible_version(by_id: dict[str, list[Evidence]]) -> str | None:
+    """When page-level grants name one license family and differ only in version (the
+    head's ``DC.rights`` says CC BY 3.0, the article's own statement CC BY 4.0), the
+    statement the reader sees in the article decides: metadata is often a template's
+    stale copy. ``None`` unless exactly one of the versions is stated in the article."""
+    families = {spec[0] if (spec := _specificity(s)) else None for s in by_id}
+    if len(families) != 1 or None in families:
+        return None
+    visible = [
+        spdx
+        for spdx, evs in by_id.items()
+        if any(ev.where == Where.MAIN and ev.kind in _VISIBLE_KINDS for ev in evs)
+    ]
+    return visible[0] if len(visible) == 1 else None
+
+
 def _choose(
     candidates: list[Evidence], grants: list[Evidence], reservation_seen: bool
 ) -> Resolution:
@@ -213,8 +235,12 @@ def _choose(
         others = set(by_id)
         dual = [spdx for spdx in by_id
                 if len(_terms(spdx)) > 1 and _terms(spdx) >= others - {spdx}]
+        visible = _visible_version(by_id)
         if dual:
             chosen = max(dual, key=lambda s: (len(_terms(s)), s))
+        elif visible:
+            conflict = True
+            chosen = visible
         else:
             conflict = True
             # most support first; equal support by id, so the order evidence was found in

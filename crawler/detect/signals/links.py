@@ -252,6 +252,7 @@ class LinkScanner:
                     self.ptext.text[line[0] : offset],
                     spdx,
                     self.regions.in_article_footer(el),
+                    self.ptext.text[offset : line[1]],
                 )
                 if (
                     where == qualified(region, Qualifier.MENTION)
@@ -261,7 +262,9 @@ class LinkScanner:
                     where = region
         elif scope:
             where = scoped(region, scope)
-        elif region != MAIN and software_without_subject(spdx, before):
+        elif region != MAIN and software_without_subject(
+            spdx, before, region, self.ptext.text[line[0] : line[1]]
+        ):
             where = qualified(region, Qualifier.SOFTWARE_ONLY)
         elif region not in (FOOTER, SIDEBAR) and self._next_to_media(el):
             where = CAPTION

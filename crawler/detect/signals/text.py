@@ -65,6 +65,12 @@ _SOFTWARE_LICENSE = re.compile(
     r"^(?:LicenseRef-)?(?:A?GPL|LGPL|MIT|Apache|BSD|0BSD|MPL|ISC|EPL|EUPL|Zlib|Unlicense|"
     r"BSL|CDDL|Artistic|PostgreSQL|WTFPL)"
 )
+# Words that make a chrome line about the software that runs the site, not its pages.
+_PLATFORM = re.compile(
+    r"\b(?:powered|built|made|generated|created|hosted|running|crafted|designed)\s+(?:by|with|on|using)\b"
+    r"|\b(?:theme|template|engine|plugin|framework|software|source\s+code|code)\b",
+    re.I,
+)
 # "Copyleft © 2016 Anarcat CC-BY-SA": the word says the notice grants, not reserves.
 _COPYLEFT = re.compile(r"\bcopyleft\b", re.I)
 # A site's notice line in the page chrome: "© 2020 Jane Doe · CC BY-SA 4.0".
@@ -164,15 +170,18 @@ class _Scanner:
     ) -> tuple[str, str]:
         """(sentence, ``where``) of a license mention at ``text[start:end]``."""
         before, sentence, after = self.sentence(start, end)
+        lo, hi = self.ptext.block(start, end)
+        text = self.ptext.text
         where = grant_where(
             self.place(start, end),
             before,
             sentence,
             after,
             self.scope(before, after),
-            self.block_before(start),
+            text[lo:start],
             spdx,
             article_footer,
+            text[start:hi],
         )
         return sentence, where
 
@@ -203,23 +212,38 @@ def gfdl_variant(spdx: str, following: str) -> str:
     return spdx
 
 
-def software_without_subject(spdx: str, before: str) -> bool:
+def software_without_subject(spdx: str, before: str, region: str = "", line: str = "") -> bool:
     """A software license ("GPL", "MIT", "Apache") whose sentence names no content as its
     subject: in page chrome that is the license of the software ("Powered by WordPress,
-    released under the GPL", "Released under the MIT License"), not of the text."""
-    return bool(_SOFTWARE_LICENSE.match(spdx)) and not (
+    released under the GPL", "Released under the MIT License"), not of the text.
+
+    A project or documentation site states the license of its pages on its copyright
+    line, the way any site does ("MIT Licensed | Copyright © 2019-present Evan You",
+    "Copyright © 2021 The Foo Authors. Licensed under the Apache License 2.0"): a chrome
+    ``line`` that carries the site's copyright notice and names no platform ("built
+    with", "theme", "powered by" ...) makes the software license the content's."""
+    if not _SOFTWARE_LICENSE.match(spdx) or (
         lexicon.CONTENT_NOUN.search(before) or lexicon.SELF_REFERENCE.search(before)
+    ):
+        return False
+    return not (
+        region in _NOTICE_LINE_REGIONS
+        and len(line) <= _NOTICE_LINE_MAX
+        and lexicon.COPYRIGHT_NOTICE.search(line)
+        and not _PLATFORM.search(line)
     )
 
 
-def notice_line(region: str, block_before: str) -> bool:
-    """A short line of the page chrome that opens with the site's copyright (or copyleft)
-    notice and then names a license ("© 2020 Jane Doe · CC BY-SA 4.0", "Copyleft © 2016
-    Anarcat CC-BY-SA"): the usual way a site states the license of its content."""
+def notice_line(region: str, block_before: str, block_after: str = "") -> bool:
+    """A short line of the page chrome that carries the site's copyright (or copyleft)
+    notice and names a license ("© 2020 Jane Doe · CC BY-SA 4.0", "Copyleft © 2016
+    Anarcat CC-BY-SA", "MIT Licensed | Copyright © 2019-present Evan You"): the usual way
+    a site states the license of its content."""
+    line = block_before + block_after
     return (
         region in _NOTICE_LINE_REGIONS
-        and len(block_before) <= _NOTICE_LINE_MAX
-        and bool(lexicon.COPYRIGHT_NOTICE.search(block_before) or _COPYLEFT.search(block_before))
+        and len(line) <= _NOTICE_LINE_MAX
+        and bool(lexicon.COPYRIGHT_NOTICE.search(line) or _COPYLEFT.search(block_before))
     )
 
 
@@ -232,6 +256,7 @@ def grant_where(
     block_before: str = "",
     spdx: str = "",
     article_footer: bool = False,
+    block_after: str = "",
 ) -> str:
     """The ``where`` of a license mention: its region, or why it is not a grant.
 
@@ -248,7 +273,7 @@ def grant_where(
         return region
     if scope:
         return scoped(region, scope)
-    if software_without_subject(spdx, before):
+    if software_without_subject(spdx, before, region, block_before + block_after):
         return qualified(region, Qualifier.SOFTWARE_ONLY)
     lead = block_before[-400:]
     lead_grant = bool(lexicon.SELF_REFERENCE.search(lead) and lexicon.GRANT_CUE.search(lead))
@@ -256,7 +281,7 @@ def grant_where(
         lexicon.GRANT_CUE.search(before)
         or lexicon.GRANT_CUE.search(after[:60])
         or lead_grant
-        or notice_line(region, block_before)
+        or notice_line(region, block_before, block_after)
     ):
         return qualified(region, Qualifier.MENTION)
     own_line = article_footer and len(block_before) <= _NOTICE_LINE_MAX
