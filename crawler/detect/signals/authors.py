@@ -109,7 +109,10 @@ _ORG_WORDS = frozenset(
         "llc",
         "llp",
         "plc",
+        "co",
         "co.",
+        "cie",
+        "cía",
         "corp",
         "corp.",
         "corporation",
@@ -251,7 +254,9 @@ _DATE = re.compile(
     r"\d{4})\b.*$"
 )
 _SITE_SUFFIX = re.compile(r"\s+[|–—·•]\s+.*$")
-_ROLE_SUFFIX = re.compile(rf"\s*(?:[,/–—-]|\bis\b)\s*(?:\w+\s+)?(?:{_ROLE_WORDS})\b.*$", re.I)
+_ROLE_SUFFIX = re.compile(
+    rf"\s*(?:[,/–—-]|\bis\b)\s*(?:\w+\s+){{0,3}}(?:{_ROLE_WORDS})s?\b.*$", re.I
+)
 _CONJUNCTION = r"(?:and|und|et|y|e|u\.|avec|with|mit|con|и)"
 _SPLIT = re.compile(
     rf"\s*(?:[;,(）)（]|\s&\s)\s*(?:{_CONJUNCTION}\s+)?|^{_CONJUNCTION}\s+|\s+{_CONJUNCTION}\s+"
@@ -303,18 +308,24 @@ def extract_authors(
     copyright notice found on the page. Returns ``[]`` when only organisations are credited.
     """
     structured = structured or {}
-    org_names = _site_names(tree, structured)
+    publishers, site = _site_names(tree, structured)
+    org_names = publishers | site
     candidates = list(_candidates(tree, structured, meta_author))
     # A credit equal to the publisher or the domain name is an organisation, unless no
     # source credits anyone else (a personal site named after its author).
     bylines = next(names for source, names in candidates if source == "byline")
-    for excluded in (org_names, set()):
+    for excluded in (org_names, publishers):
+        visible = _dedupe(n for n in bylines if not _is_organisation(n, excluded))
         for _source, names in candidates:
             people = _dedupe(n for n in names if not _is_organisation(n, excluded))
             if people:
-                return _prefer_visible(people, _dedupe(bylines))
+                return [_decapitalise(n) for n in _prefer_visible(people, visible)]
     if copyright_notice:
-        return [n for n in authors_from_copyright(copyright_notice) if n.lower() not in org_names]
+        return [
+            _decapitalise(n)
+            for n in authors_from_copyright(copyright_notice)
+            if not _is_organisation(n, org_names)
+        ]
     return []
 
 
@@ -374,7 +385,10 @@ def authors_from_copyright(notice: str) -> list[str]:
     names: list[str] = []
     for match in _PERSONAL_COPYRIGHT.finditer(notice):
         holder = _SENTENCE_END.sub("", _COPYRIGHT_TAIL.sub("", match.group("holder")))
-        for part in _SPLIT.split(holder):
+        parts = [p for p in _SPLIT.split(holder) if p.strip(" .")]
+        if any(_is_organisation(p.strip(), set()) for p in parts):
+            continue  # "Dow Jones & Company, Inc.": one company, not a person and a firm
+        for part in parts:
             name = _clean(part)
             if name and _looks_like_person(name):
                 names.append(name)
@@ -519,12 +533,19 @@ def _byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
         if first_parent is not None and element.getparent() is not first_parent:
             break
         found = _names_in_byline(element)
+        if len(found) > _MAX_BYLINE_NAMES:
+            continue  # a list of all staff or contributors, not this page's byline
         if found:
             names.extend(found)
             first_parent = element.getparent()
-    if names:
+    if 0 < len(names) <= _MAX_BYLINE_NAMES:
         return names
     return _prefixed_lines(body)
+
+
+# More names than this in one visible credit is a staff or contributor list (scholarly
+# author lists are read from citation metadata, not from the byline).
+_MAX_BYLINE_NAMES = 12
 
 
 def _byline_elements(body: lxml_html.HtmlElement) -> Iterator[lxml_html.HtmlElement]:
@@ -676,11 +697,15 @@ def _text_fits(element: lxml_html.HtmlElement, limit: int) -> bool:
     return True
 
 
+# Text that is no credit: footnote markers, code, and form controls (an author drop-down).
+_SKIPPED_TEXT = frozenset({"sup", "script", "style", "noscript", "select", "option", "button"})
+
+
 def _text(element: lxml_html.HtmlElement) -> str:
     """Visible text of ``element`` without footnote/affiliation markers (``<sup>``)."""
     parts = [element.text or ""]
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in ("sup", "script", "style"):
+        if isinstance(child.tag, str) and child.tag not in _SKIPPED_TEXT:
             parts.append(_text(child))
         parts.append(child.tail or "")
     return _SPACE.sub(" ", " ".join(parts)).strip()
@@ -718,6 +743,8 @@ def _clean(name: str) -> str:
         return ""
     if _DIGITS.search(name) and " " in name:
         return ""
+    if _NOT_NAME_CHARS.search(name):
+        return ""
     if re.fullmatch(rf"(?:{_ROLE_WORDS}|{_NOT_A_NAME})", name, re.I):
         return ""
     return name if _name_shaped(name) else ""
@@ -725,8 +752,13 @@ def _clean(name: str) -> str:
 
 _NOT_A_NAME = (
     r"by|von|admin|administrator|anonymous|unknown|guest|submitted|posted|published|written|"
-    r"none|null|undefined|n/a"
+    r"none|null|undefined|n/a|no author|not available|authors?|abstract|summary|contributors?|"
+    r"share|follow|more|profile|bio|info|details|contact|email|mail|home|menu|search|"
+    r"本文作者|作者|文章作者|原作者|作者简介|作者簡介|著者|筆者|執筆者|기자|글쓴이"
 )
+
+# Slogans, exclamations, section labels ("TM/TR") and markup debris are no names.
+_NOT_NAME_CHARS = re.compile(r"[!?/=<>{}#*+…]|\.\.")
 
 _PARTICLES = frozenset(
     {
@@ -772,12 +804,51 @@ def _name_shaped(name: str) -> bool:
     return True
 
 
+def _decapitalise(name: str) -> str:
+    """``"JORDAN ROBERTSON"`` -> ``"Jordan Robertson"``: a name of several words written
+    all in capitals (typographic or CSS upper-casing) in title case; anything else as shown
+    (handles such as ``"LD"`` or ``"0x574R"``, ``"McDonald"``)."""
+    words = name.split()
+    if len(words) < 2 or name.upper() != name or name.lower() == name:
+        return name
+    return " ".join(w[:1] + w[1:].lower() if len(w) > 1 else w for w in words)
+
+
+# Wire services and news agencies: their credit names no person ("AP", "Reuters", "İHA").
+_AGENCIES = frozenset(
+    n.lower()
+    for n in (
+        "AP", "AFP", "Reuters", "dpa", "APA", "ANSA", "EFE", "EPA", "UPI", "AAP", "PTI", "IANS",
+        "Kyodo", "Jiji", "Yonhap", "Xinhua", "TASS", "RIA Novosti", "Interfax", "Ukrinform",
+        "Anadolu", "AA", "İHA", "IHA", "DHA", "ANKA", "SDA", "KNA", "epd", "KEYSTONE-SDA",
+        "Belga", "ANP", "NTB", "Ritzau", "STT", "PAP", "CTK", "ČTK", "MTI", "Agerpres",
+        "Lusa", "ANA-MPA", "Bernama", "Antara", "QNA", "KUNA", "IRNA",
+        "新华社", "新華社", "中新社", "中央社", "中通社", "共同通信", "時事通信", "연합뉴스",
+        "뉴시스", "뉴스1", "Associated Press", "Agence France-Presse",
+    )
+)
+
+
 def _is_organisation(name: str, org_names: set[str]) -> bool:
     lowered = name.lower()
-    if lowered in org_names or _squash(lowered) in org_names:
+    if lowered in org_names or _squash(lowered) in org_names or lowered in _AGENCIES:
         return True
+    if any(o.startswith(lowered + " ") for o in org_names):
+        return True  # the short form of the site's name ("中央通訊社" of "中央通訊社 CNA")
     words = set(re.findall(r"[\w.'/]+", lowered))
-    return bool(words & _ORG_WORDS) or bool(_DOMAIN.search(lowered))
+    if words & _ORG_WORDS or _DOMAIN.search(lowered):
+        return True
+    return not name.isascii() and name.endswith(_CJK_ORG_ENDINGS)
+
+
+# Endings of Chinese, Japanese and Korean organisation names: site (网), agency or press
+# (社), paper (报, 日报, 新闻, 신문, 일보), broadcaster (台, 방송), bureau, company.
+_CJK_ORG_ENDINGS = (
+    "网", "網", "社", "报", "報", "电视台", "電視台", "电台", "電台", "局", "公司",
+    "集团", "集團", "中心", "新闻", "新聞",
+    "杂志", "雜誌", "周刊", "週刊", "新聞社", "通信", "日報", "신문", "일보", "방송", "뉴스",
+    "닷컴", "통신", "미디어",
+)
 
 
 def _looks_like_person(name: str) -> bool:
@@ -789,10 +860,17 @@ def _looks_like_person(name: str) -> bool:
     return all(w[0].isupper() and not (len(w) > 2 and w.isupper()) for w in words if w.isalpha())
 
 
-def _site_names(tree: lxml_html.HtmlElement, structured: dict[str, Any]) -> set[str]:
-    """Lower-cased names of the publisher and the site's domain: credits equal to them are
-    organisations. (``og:site_name`` is not used: on a personal blog it is the author.)"""
-    names = set(_meta_values(tree, "citation_publisher", "dc.publisher"))
+def _site_names(
+    tree: lxml_html.HtmlElement, structured: dict[str, Any]
+) -> tuple[set[str], set[str]]:
+    """Lower-cased names of the publisher (``citation_publisher``, a JSON-LD publisher typed
+    as an organisation) and of the site (``dc.publisher``, an untyped JSON-LD publisher,
+    ``og:site_name``, application name, JSON-LD ``WebSite``, the suffix of the ``<title>``
+    "Story - Site", the domain). Credits equal to either are organisations; a site name is
+    accepted as the author when no source credits anyone else (a personal site named
+    after its author)."""
+    publishers = set(_meta_values(tree, "citation_publisher"))
+    names = set(_meta_values(tree, "og:site_name", "application-name", "dc.publisher"))
     for item in _jsonld_items(structured.get("json-ld") or []):
         for key in ("publisher", "sourceOrganization"):
             for pub in _as_list(item.get(key)):
@@ -801,18 +879,40 @@ def _site_names(tree: lxml_html.HtmlElement, structured: dict[str, Any]) -> set[
                     and isinstance(pub.get("name"), str)
                     and "person" not in _types(pub)
                 ):
-                    names.add(pub["name"])
+                    (publishers if _types(pub) & _ORG_TYPES else names).add(pub["name"])
+    for item in _jsonld_items(structured.get("json-ld") or []):
+        if "website" in _types(item) and isinstance(item.get("name"), str):
+            names.add(item["name"])
+    title = tree.find(".//title")
+    if title is not None and title.text:
+        parts = _TITLE_SEPARATOR.split(title.text.strip())
+        if len(parts) > 1 and len(parts[-1]) <= 40:
+            names.add(parts[-1])
     for url in _meta_values(tree, "og:url") + tree.xpath("//link[@rel='canonical']/@href"):
         host = urlsplit(url.strip()).hostname or ""
         labels = [x for x in host.split(".") if x not in ("www", "m", "amp")]
+        if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL:
+            labels = labels[:-1]  # news.example.com.tw -> example
         if len(labels) >= 2:
             names.add(labels[-2])
+    return _name_keys(publishers), _name_keys(names)
+
+
+def _name_keys(names: Iterable[str]) -> set[str]:
+    """Each name lower-cased, and squashed ("Der Spiegel" -> "derspiegel")."""
     out = set()
     for name in names:
         out.add(name.lower().strip())
         out.add(_squash(name.lower()))
     out.discard("")
     return out
+
+
+_TITLE_SEPARATOR = re.compile(
+    r"\s+[|–—·•-]\s+|\s*[|｜]\s*|\s*_\s*(?=[^_]+$)|(?<=[^\x00-\x7f])[-－—](?=[^\x00-\x7f])"
+)
+# Second-level labels under a country code ("example.com.tw", "example.co.uk").
+_SECOND_LEVEL = frozenset({"com", "co", "net", "org", "gov", "ac", "edu", "ne", "or", "go"})
 
 
 def _squash(text: str) -> str:

@@ -1,0 +1,145 @@
+"""Author classes from issue 10 (item 3), each on small pages of our own.
+
+Every test names the general rule it checks; none depends on a dev page.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import extruct
+import lxml.html
+
+from crawler.detect.signals.authors import authors_from_copyright, extract_authors
+
+BASE = "https://example.org/post"
+
+
+def _structured(tree: lxml.html.HtmlElement) -> dict[str, Any]:
+    return {
+        "json-ld": extruct.JsonLdExtractor().extract_items(tree),
+        "microdata": extruct.MicrodataExtractor().extract_items(tree, BASE),
+        "rdfa": [],
+    }
+
+
+def authors(html: str, **kwargs: Any) -> list[str]:
+    tree = lxml.html.document_fromstring(html)
+    return extract_authors(tree, _structured(tree), **kwargs)
+
+
+def page(head: str = "", body: str = "<p>Text.</p>") -> str:
+    return f"<html><head>{head}</head><body>{body}</body></html>"
+
+
+def jsonld(data: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+# --- sites, newspapers, agencies -------------------------------------------------------------
+
+
+def test_site_name_beside_the_reporter_is_dropped_from_the_byline() -> None:
+    head = '<link rel="canonical" href="https://www.dailyplanet.com/a/1">'
+    body = '<div class="byline">By Lois Lane and Daily Planet</div><p>Text.</p>'
+    assert authors(page(head, body)) == ["Lois Lane"]
+
+
+def test_og_site_name_as_meta_author_is_no_person() -> None:
+    head = (
+        '<meta property="og:site_name" content="DIE WOCHE">'
+        '<meta name="author" content="DIE WOCHE">'
+        + jsonld({"@type": "NewsArticle", "publisher": {"@type": "Organization",
+                                                       "name": "DIE WOCHE"}})
+    )
+    assert authors(page(head)) == []
+
+
+def test_title_suffix_names_the_site() -> None:
+    head = (
+        "<title>Storm hits coast - Coastal Herald</title>"
+        + jsonld({"@type": "NewsArticle", "author": "Coastal Herald"})
+        + '<meta name="author" content="Ann Lee">'
+    )
+    assert authors(page(head)) == ["Ann Lee"]
+
+
+def test_short_form_of_the_site_name_is_the_site() -> None:
+    head = (
+        '<meta property="og:site_name" content="北方通讯 North Wire">'
+        + jsonld({"@type": "NewsArticle", "author": "北方通讯"})
+        + '<meta name="author" content="李华">'
+    )
+    assert authors(page(head)) == ["李华"]
+
+
+def test_personal_site_named_after_its_author_still_credits_the_author() -> None:
+    head = (
+        '<meta property="og:site_name" content="quietcoder">'
+        '<meta name="author" content="quietcoder">'
+    )
+    assert authors(page(head)) == ["quietcoder"]
+
+
+def test_news_agency_credit_is_no_person() -> None:
+    assert authors(page('<meta name="author" content="AP">')) == []
+    assert authors(page('<meta property="article:author" content="İHA">')) == []
+    assert authors(page('<meta name="author" content="Reuters">')) == []
+    assert authors(page('<meta name="author" content="新华社">')) == []
+
+
+def test_cjk_organisation_endings() -> None:
+    assert authors(page('<meta name="author" content="东方科技网">')) == []
+    assert authors(page('<meta name="author" content="한빛일보">')) == []
+    assert authors(page('<meta name="author" content="王小明">')) == ["王小明"]
+
+
+def test_company_copyright_holder_is_not_split_into_a_person() -> None:
+    assert authors_from_copyright("Copyright ©2014 Smith Barney & Company, Inc.") == []
+    assert authors(page(), copyright_notice="© 2020 Acme Jones & Co. All rights reserved") == []
+    assert authors_from_copyright("© 2021 Jane Doe. All rights reserved.") == ["Jane Doe"]
+
+
+# --- casing and role labels ------------------------------------------------------------------
+
+
+def test_all_caps_name_in_title_case_handles_kept() -> None:
+    body = '<p class="byline">By JANE MARLOW and OLAF BERG</p><p>Text.</p>'
+    assert authors(page(body=body)) == ["Jane Marlow", "Olaf Berg"]
+    assert authors(page('<meta name="author" content="JD">')) == ["JD"]
+    assert authors(page('<meta name="author" content="Ann McKay">')) == ["Ann McKay"]
+
+
+def test_role_suffix_of_several_words_is_stripped() -> None:
+    body = '<p class="byline">By TOM REED - AP Science Writers</p><p>Text.</p>'
+    assert authors(page(body=body)) == ["Tom Reed"]
+
+
+# --- garbage captured as names ---------------------------------------------------------------
+
+
+def test_placeholder_and_label_words_are_no_names() -> None:
+    assert authors(page('<meta name="author" content="No Author">')) == []
+    assert authors(page(body='<div class="author-box">Authors</div><p>Text.</p>')) == []
+    assert authors(page(body='<h2 class="authors">Abstract</h2><p>Text.</p>')) == []
+
+
+def test_slogans_and_section_labels_are_no_names() -> None:
+    assert authors(page(body='<div class="author">Code for everyone!</div><p>x</p>')) == []
+    assert authors(page(body='<th class="author-col">TM/TR</th>')) == []
+
+
+def test_author_dropdown_and_staff_lists_are_no_byline() -> None:
+    options = "".join(f"<option>Writer{i}, Name{i}</option>" for i in range(30))
+    body = (
+        f'<div class="author-search"><select>{options}</select></div>'
+        '<p>Text.</p>'
+    )
+    head = '<meta name="author" content="Rosa Vidal">'
+    assert authors(page(head, body)) == ["Rosa Vidal"]
+    staff = "".join(
+        f'<a class="author" href="/author/{i}">Person{chr(65 + i)} Surname{chr(65 + i)}</a>'
+        for i in range(20)
+    )
+    assert authors(page(head, f"<div>{staff}</div><p>Text.</p>")) == ["Rosa Vidal"]
