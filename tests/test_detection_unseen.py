@@ -344,3 +344,115 @@ def test_metadata_version_gives_way_to_the_articles_own_statement() -> None:
     record = inspect(html, url=URL)
     assert record["license"] == "CC-BY-4.0"
     assert record["license_conflict"] is True
+
+
+def test_version_after_the_license_word_in_the_statements_sentence_is_used() -> None:
+    html = page(footer="<p>Content is licensed under a Creative Commons Attribution "
+                "License 3.0.</p>")
+    assert inspect(html, url=URL)["license"] == "CC-BY-3.0"
+    html = page(footer="<p>Text available under the Creative Commons Attribution-ShareAlike "
+                "License, version 2.0.</p>")
+    assert inspect(html, url=URL)["license"] == "CC-BY-SA-2.0"
+
+
+def test_unversioned_link_text_takes_the_version_of_its_own_href() -> None:
+    html = page(footer='<p>Content licensed under <a href="https://creativecommons.org/'
+                'licenses/by-sa/4.0/legalcode">CC BY-SA</a>.</p>')
+    assert inspect(html, url=URL)["license"] == "CC-BY-SA-4.0"
+
+
+def test_this_page_under_a_software_license_licenses_the_page() -> None:
+    html = article_page(article_end="<p>This page is licensed under the MIT License.</p>")
+    assert inspect(html, url=URL)["license"] == "MIT"
+    html = page(footer="<p>Proudly powered by WordPress. WordPress is released under the "
+                "GPL.</p>")
+    assert inspect(html, url=URL)["license"] == "NOASSERTION"
+
+
+WIDGET_BADGE = (
+    '<a rel="license" href="https://creativecommons.org/licenses/by-nc/4.0/">'
+    '<img src="https://i.creativecommons.org/l/by-nc/4.0/88x31.png" alt="CC"></a><br>'
+    '<a href="https://creativecommons.org/licenses/by-nc/4.0/">CC BY-NC 4.0</a>'
+)
+
+
+def test_scope_sentence_of_a_widget_covers_every_link_and_badge_in_it() -> None:
+    for statement in (
+        "The photos on this site are under:",
+        "Die Fotos dieser Seite stehen unter",
+        "Les photos de ce site sont sous licence",
+    ):
+        html = page(footer="<p>Jane Doe</p>", sidebar='<div class="widget"><h3>License</h3>'
+                    f"<p>{statement}</p>{WIDGET_BADGE}</div>")
+        record = inspect(html, url=URL)
+        assert record["license"] == "NOASSERTION", statement
+        marks = [ev for ev in record["license_evidence"] if ev["kind"] != "text"]
+        assert len(marks) == 3 and all(ev["where"].endswith("-only") for ev in marks)
+    # the same widget without the restriction licenses the site
+    html = page(footer="<p>Jane Doe</p>", sidebar='<div class="widget"><h3>License</h3>'
+                f"<p>This blog is licensed under:</p>{WIDGET_BADGE}</div>")
+    assert inspect(html, url=URL)["license"] == "CC-BY-NC-4.0"
+
+
+def test_a_code_link_beside_a_license_link_restricts_nothing() -> None:
+    html = page(footer='<p><a href="/code">code</a> · <a href="/photos">photos</a> · '
+                '<a rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+                "License</a></p>")
+    assert inspect(html, url=URL)["license"] == "CC-BY-4.0"
+
+
+def test_a_page_that_compares_licenses_takes_the_sites_license() -> None:
+    links = "".join(
+        f'<p>The <a href="https://creativecommons.org/licenses/{t}/4.0/">CC {t.upper()}</a> '
+        "license is one of the options a creator can choose.</p>"
+        for t in ("by", "by-nc", "by-nd", "by-sa")
+    )
+    html = article_page(
+        article_end=links,
+        footer='<p>© 2020 Jane · <a rel="license" href="https://creativecommons.org/'
+        'licenses/by-sa/4.0/">CC BY-SA 4.0</a></p>',
+    )
+    record = inspect(html, url=URL)
+    assert (record["license"], record["license_conflict"]) == ("CC-BY-SA-4.0", False)
+    # without a site license, the illustrations make no claim
+    html = article_page(article_end=links, footer="<p>Example Books</p>")
+    assert inspect(html, url=URL)["license"] == "NOASSERTION"
+
+
+def test_community_content_unless_otherwise_noted_is_a_site_grant() -> None:
+    html = page(footer='<p>Community content is available under <a href="/licensing">'
+                "CC-BY-SA</a> unless otherwise noted.</p>")
+    assert inspect(html, url=URL)["license"] == "LicenseRef-CC-BY-SA-unversioned"
+
+
+def test_copyright_markers_in_other_forms_and_scripts() -> None:
+    for footer, notice in (
+        ("<p>(с) 2021 Иван Петров</p>", "(с) 2021 Иван Петров"),  # Cyrillic с
+        ("<p>（Ｃ）2021 株式会社サンプル</p>", "（Ｃ）2021 株式会社サンプル"),  # full width
+        ("<p>ⓒ 데일리안 무단전재 및 재배포금지</p>", None),
+        ("<p>Copr. 2019 Jane Doe</p>", "Copr. 2019 Jane Doe"),
+        ("<p>حقوق النشر محفوظة لموقع المثال 2024</p>", None),
+        ("<p>本站文章未经许可，禁止转载</p>", None),
+    ):
+        record = inspect(page(footer=footer), url=URL)
+        assert record["license"] == "LicenseRef-All-Rights-Reserved", footer
+        if notice:
+            assert record["copyright"] == notice
+    # "(c)" that is not a notice: a list item
+    html = page(footer="<p>(a) terms, (b) privacy, (c) cookies</p>")
+    assert inspect(html, url=URL)["license"] == "NOASSERTION"
+
+
+def test_a_footer_link_reading_creative_commons_is_a_site_grant() -> None:
+    html = page(footer='<p>Jane Doe · <a href="https://creativecommons.org/licenses/by/2.0/">'
+                "Creative Commons</a></p>")
+    record = inspect(html, url=URL)
+    assert record["license"] == "CC-BY-2.0"
+    # a site notice behind a copyright icon that links to the deed, in the footer menu
+    html = page(footer='<ul class="nav"><li><a class="nav-link" href="https://creative'
+                'commons.org/licenses/by/2.0/"><i class="fa-regular fa-copyright" '
+                'aria-label="copyright"></i> 2023 HCC | J. Roa</a></li></ul>')
+    assert inspect(html, url=URL)["license"] == "CC-BY-2.0"
+    # a plain link to a deed, no name, no notice: a mention
+    html = page(footer='<p><a href="https://creativecommons.org/licenses/by/2.0/">More</a></p>')
+    assert inspect(html, url=URL)["license"] == "NOASSERTION"

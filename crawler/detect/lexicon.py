@@ -152,8 +152,8 @@ RESERVED = re.compile(
     r"\bminden\s+jog\s+fenntartva\b|\bhak\s+cipta\s+dilindungi\b|\bbảo\s+lưu\s+mọi\s+quyền\b|"
     r"все\s+права\s+защищены|усі\s+права\s+захищені|всі\s+права\s+захищені|"
     r"всички\s+права\s+запазени|με\s+επιφύλαξη\s+παντός\s+δικαιώματος|"
-    r"جميع\s+الحقوق\s+محفوظة|כל\s+הזכויות\s+שמורות|सर्वाधिकार\s+सुरक्षित|สงวนลิขสิทธิ์|"
-    r"版权所有|版權所有|保留所有权利|無断(?:転載|複製|転用)|転載を禁|무단\s?(?:전재|복제|배포)|"
+    r"جميع\s+الحقوق\s+محفوظة|حقوق\s+(?:الطبع|النشر)(?:\s+والنشر)?\s+محفوظة|כל\s+הזכויות\s+שמורות|सर्वाधिकार\s+सुरक्षित|สงวนลิขสิทธิ์|"
+    r"版权所有|版權所有|著作権所有|保留所有权利|(?:禁止|不得|谢绝)转载|(?:禁止|不得)轉載|無断(?:転載|複製|転用)|転載を禁|무단\s?(?:전재|복제|배포)|"
     r"재배포\s?금지|"
     r"\bno\s+(?:part\s+of\s+th\w+\s+\w+\s+)?(?:reproduction|republication)\b|"
     r"\bmay\s+not\s+be\s+(?:reproduced|republished|copied|redistributed)\b|"
@@ -175,7 +175,10 @@ PUBLIC_DOMAIN = re.compile(
 )
 
 COPYRIGHT_NOTICE = re.compile(
-    r"(?:©|&copy;|\(c\)(?=\s*(?:\d{4}|copyright\b))|"
+    # (c) also with look-alike letters (Cyrillic с, full-width ｃ) and full-width brackets;
+    # Ⓒ / ⓒ (Korean and Japanese sites); "Copr." (the abbreviation US law allows)
+    r"(?:©|&copy;|[Ⓒⓒ]|[(（][cсｃ][)）](?=\s*(?:\d{4}|copyright\b))|"
+    r"\bcopr\.(?=\s*(?:©|\(c\)|\d{4}))|"
     r"\bcopyright\b(?=:?\s*(?:©|\(c\)|\d{4}|by\b|\w+(?:\s+\w+)?\s+\d{4})))",
     _I,
 )
@@ -229,6 +232,9 @@ KEYWORDS: dict[re.Pattern[str], tuple[str, ...]] = {
         "สงวนลิขสิทธิ์",
         "版权所有",
         "版權所有",
+        "著作権所有",
+        "转载",
+        "轉載",
         "保留所有权利",
         "無断",
         "転載を禁",

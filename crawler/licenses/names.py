@@ -116,6 +116,7 @@ _PORT_NAMES = "|".join(
 _PORT_CODES = "|".join(sorted({c for c in PORT_NAMES.values()}, key=len, reverse=True))
 _CC_TAIL = re.compile(
     rf"""
+    (?:[\s\-–—]*(?:Public\s+)?{_LICENSE_WORD}\b(?=[\s,\-]*(?:v(?:ersion|\.)?\s*)?\d))?
     (?:[\s,\-]*(?:v(?:ersion|ersión|ersione|ersão|\.)?\s*)?
        (?P<version>\d{{1,2}}\.\d{{1,2}})(?![\d.]*\d)
        (?:[\s\-–—,]*\(?\s*

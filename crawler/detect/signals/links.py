@@ -24,7 +24,17 @@ from crawler.detect import lexicon
 from crawler.detect.budget import Budget
 from crawler.detect.extract import Headers, header_value
 from crawler.detect.pagetext import PageText
-from crawler.detect.regions import CAPTION, FOOTER, HEAD, MAIN, SCOPED_OUT, SIDEBAR, RegionMap
+from crawler.detect.regions import (
+    BODY,
+    CAPTION,
+    FOOTER,
+    HEAD,
+    MAIN,
+    NAV,
+    SCOPED_OUT,
+    SIDEBAR,
+    RegionMap,
+)
 from crawler.detect.scoring import weigh
 from crawler.detect.signals.text import grant_where, is_content_image, software_without_subject
 from crawler.licenses import names_license_host, spdx_from_name, spdx_from_url
@@ -41,6 +51,11 @@ _DUAL_CUE = re.compile(
     r"either|at your option|au choix|wahlweise|zusätzlich|en outre|además|inoltre)\b",
     re.I,
 )
+# The text of a notice whose (c) sign is an icon: "2023 HCC | J.Roa".
+_YEAR_FIRST = re.compile(r"\s*(?:19|20)\d\d\b")
+# The most text a license widget (a sidebar or footer box) holds.
+_WIDGET_TEXT = 400
+_CREATIVE_COMMONS = re.compile(r"\s*Creative\s+Commons\s*", re.I)
 _LICENSE_WORD = re.compile(r"\b(?:licen[cs]e|lizenz|licencia|licenza|licença|licentie)\b", re.I)
 # Elements of a subtree walked before the document-order index is built (see _offset).
 _LOCAL_WALK = 64
@@ -237,7 +252,11 @@ class LinkScanner:
         after = self.ptext.text[end:hi]
         sentence = self.ptext.text[lo:hi].strip()
         line = self.ptext.block(offset, max(end, offset))
-        scope = lexicon.scope_words_before(before) or lexicon.scope_after(after)
+        scope = (
+            lexicon.scope_words_before(before)
+            or lexicon.scope_after(after)
+            or (widget_scope(el) if region != MAIN else None)
+        )
         if kind == Kind.LINK:
             badge = any(isinstance(c.tag, str) and c.tag == "img" for c in el.iter())
             if badge and not scope and region not in SCOPED_OUT:
@@ -254,10 +273,9 @@ class LinkScanner:
                     self.regions.in_article_footer(el),
                     self.ptext.text[offset : line[1]],
                 )
-                if (
-                    where == qualified(region, Qualifier.MENTION)
-                    and region in (FOOTER, SIDEBAR)
-                    and _names_a_license(anchor)
+                if where == qualified(region, Qualifier.MENTION) and (
+                    (region in (FOOTER, SIDEBAR) and _names_a_license(anchor))
+                    or (region in (FOOTER, SIDEBAR, NAV, BODY) and _notice_anchor(el, anchor))
                 ):
                     where = region
         elif scope:
@@ -304,14 +322,87 @@ class LinkScanner:
                 region = Where.MEDIA
             elif region == MAIN and not inside_link:
                 region = qualified(MAIN, Qualifier.ILLUSTRATION)
+            elif region not in SCOPED_OUT and region != MAIN and (scope := widget_scope(img)):
+                region = scoped(region, scope)
             yield Evidence(Kind.BADGE, src, spdx, region, weigh(Kind.BADGE, region))
 
 
+def widget_scope(el: lxml.etree._Element) -> str | None:
+    """The scope a license widget states for every license link and badge in it.
+
+    A sidebar or footer box "The photos on this site are under: [badge] CC BY-NC 4.0"
+    restricts all of its links and badges, not only the one next to the sentence. The
+    widget is the largest ancestor of ``el`` with at most ``_WIDGET_TEXT`` characters of
+    text; its statement is the last sentence before ``el`` that has a grant cue, read from
+    the widget's own text, never from the text of its links (a "code" link in a menu
+    beside a "License" link restricts nothing)."""
+    widget = None
+    node = el.getparent()
+    while node is not None and isinstance(node.tag, str) and node.tag not in ("body", "html"):
+        if not _text_fits(node, _WIDGET_TEXT):
+            break
+        widget = node
+        node = node.getparent()
+    if widget is None:
+        return None
+    pieces: list[str] = []
+    for item in widget.iter():
+        if item is el:
+            break
+        if not isinstance(item.tag, str):
+            continue
+        if item.text and not _in_link(item, widget):
+            pieces.append(item.text)
+        if item.tail and item is not widget and not _in_link(item.getparent(), widget):
+            pieces.append(item.tail)
+    statement = " ".join(" ".join(pieces).split())
+    cues = list(lexicon.GRANT_CUE.finditer(statement))
+    if not cues:
+        return None
+    sentence = re.split(r"[.!?]\s", statement[: cues[-1].start()])[-1]
+    return lexicon.scope_words_before(sentence)
+
+
+def _in_link(el: lxml.etree._Element | None, stop: lxml.etree._Element) -> bool:
+    """Whether ``el`` is an ``<a>`` or inside one, below ``stop``."""
+    while el is not None:
+        if el.tag == "a":
+            return True
+        if el is stop:
+            return False
+        el = el.getparent()
+    return False
+
+
 def _names_a_license(anchor: str) -> bool:
-    """A link whose own text names a license: "CC BY-SA 4.0", "permissive document license"."""
+    """A link whose own text names a license: "CC BY-SA 4.0", "permissive document
+    license", or is just "Creative Commons" (a footer link to one deed: the site's
+    license, said tersely)."""
     if not anchor or len(anchor) > 120:
         return False
-    return spdx_from_name(anchor) is not None or bool(_LICENSE_WORD.search(anchor))
+    return (
+        spdx_from_name(anchor) is not None
+        or bool(_LICENSE_WORD.search(anchor))
+        or bool(_CREATIVE_COMMONS.fullmatch(anchor))
+    )
+
+
+def _notice_anchor(el: lxml.etree._Element, anchor: str) -> bool:
+    """A link whose whole text is the site's copyright notice ("© 2023 HCC", or a
+    copyright icon and "2023 HCC") and whose target is a license deed: the site's notice
+    points at its license."""
+    if not 0 < len(anchor) <= 80:
+        return False
+    if lexicon.COPYRIGHT_NOTICE.match(anchor.strip()):
+        return True
+    return bool(_YEAR_FIRST.match(anchor)) and any(
+        isinstance(child.tag, str)
+        and (
+            "copyright" in (child.get("class") or "").lower()
+            or (child.get("aria-label") or "").strip().lower() in ("copyright", "©")
+        )
+        for child in el.iterdescendants()
+    )
 
 
 def _text_fits(el: lxml.etree._Element, limit: int) -> bool:

@@ -81,6 +81,7 @@ _MEDIA_XPATH = lxml.etree.XPath(".//img | .//picture | .//video")
 _NOT_CONTENT_IMAGE = re.compile(r"logo|icon|sprite|badge|button|spacer|pixel|avatar|ie6png", re.I)
 _BLOCK_TAGS = frozenset({"p", "div", "li", "td", "dd", "section", "span", "small", "figure"})
 _MAX_VALUE = 300
+_SENTENCE_END = re.compile(r"(?<=\w{3})[.!?](?=\s|$)")
 # A public-domain dedication (the owner's act), not a statement about the work's status.
 _DEDICATION = re.compile(r"(?:placed|released|dedicated|put|committed)\b", re.I)
 _YEAR = re.compile(r"\b(1[89]\d\d|2[01]\d\d)\b")
@@ -471,7 +472,7 @@ def _notice_text(text: str, start: int) -> str:
         return notice[: reserved.end()].strip(" ,;") + (
             "." if notice[reserved.end() :].startswith(".") else ""
         )
-    stop = re.search(r"(?<=\w{3})[.!?](?=\s|$)", notice)
+    stop = _SENTENCE_END.search(notice, 5 if notice[:5].lower() == "copr." else 0)
     return (notice[: stop.end()] if stop else notice).strip()[:200]
 
 
