@@ -456,3 +456,28 @@ def test_a_footer_link_reading_creative_commons_is_a_site_grant() -> None:
     # a plain link to a deed, no name, no notice: a mention
     html = page(footer='<p><a href="https://creativecommons.org/licenses/by/2.0/">More</a></p>')
     assert inspect(html, url=URL)["license"] == "NOASSERTION"
+
+
+def _repository_page(sidebar: str) -> str:
+    """A code-hosting repository page: the README as the article, an About sidebar."""
+    return page(footer="<p>© 2024 Example Hosting, Inc.</p>", sidebar=sidebar).replace(
+        "<title>Shell jumpers - notes</title>", "<title>jane/jumper: a shell jumper</title>"
+    )
+
+
+def test_repository_pages_sidebar_license_licenses_its_readme() -> None:
+    github = ('<div class="BorderGrid-cell"><h2>About</h2><p>A tiny shell jumper.</p>'
+              '<h3>License</h3><a href="/jane/jumper#MIT-1-ov-file"><svg></svg> MIT license'
+              "</a></div>")
+    record = inspect(_repository_page(github), url="https://code.example.com/jane/jumper")
+    assert record["license"] == "MIT"
+    gitlab = ('<div><h3>License</h3><a href="/jane/jumper/-/blob/main/LICENSE">Apache License '
+              "2.0</a></div>")
+    record = inspect(_repository_page(gitlab), url="https://code.example.com/jane/jumper")
+    assert record["license"] == "Apache-2.0"
+    # another repository's license file (a blog's theme, a linked library) is not the page's
+    record = inspect(_repository_page(gitlab), url="https://code.example.com/ann/notes")
+    assert record["license"] == "LicenseRef-All-Rights-Reserved"
+    blog = page(footer='<p>Source: <a href="https://code.example.com/jane/blog/blob/main/'
+                'LICENSE">MIT license</a></p>')
+    assert inspect(blog, url=URL)["license"] == "NOASSERTION"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
@@ -53,6 +53,11 @@ _DUAL_CUE = re.compile(
 )
 # The text of a notice whose (c) sign is an icon: "2023 HCC | J.Roa".
 _YEAR_FIRST = re.compile(r"\s*(?:19|20)\d\d\b")
+# A repository's license file: ".../blob/main/LICENSE", "COPYING.md", GitHub's
+# "#MIT-1-ov-file" license tab.
+_LICENSE_FILE = re.compile(
+    r"/(?:LICEN[CS]E|COPYING)(?:[-_.][\w.-]*)?(?:[?#].*)?$|#[\w.-]*-ov-file$", re.I
+)
 # The most text a license widget (a sidebar or footer box) holds.
 _WIDGET_TEXT = 400
 _CREATIVE_COMMONS = re.compile(r"\s*Creative\s+Commons\s*", re.I)
@@ -218,6 +223,14 @@ class LinkScanner:
             spdx = None
             if raw and (rel_words or prop_words or page_on_license_host or names_license_host(raw)):
                 spdx = self._spdx_of(raw)
+            if spdx is None and el.tag == "a" and _LICENSE_FILE.search(raw) and (
+                _same_repository(self.url or "", raw)
+            ):
+                anchor = " ".join(" ".join(el.itertext()).split())
+                named = spdx_from_name(anchor) if 0 < len(anchor) <= 80 else None
+                if named and self.budget.allow(Kind.LINK, named, self.regions.region(el)):
+                    yield self._license_file(el, raw, named)
+                continue
             if spdx is None:
                 if rel_words or prop_words:
                     kind = Kind.REL_LICENSE if rel_words else Kind.RDFA
@@ -229,6 +242,21 @@ class LinkScanner:
             kind = Kind.REL_LICENSE if rel_words else Kind.RDFA if prop_words else Kind.LINK
             if self.budget.allow(kind, spdx, self.regions.region(el)):
                 yield self._judge(el, kind, raw, spdx)
+
+    def _license_file(self, el: lxml.etree._Element, raw: str, spdx: str) -> Evidence:
+        """A link to a repository's license file whose text names the license ("MIT
+        license" in a code-hosting page's sidebar): the repository's license, and so of the
+        README the page shows. In the page chrome it is a grant whatever the license (the
+        software-license rule does not apply: the repository is the content); inside the
+        article it is judged like any license link."""
+        ev = self._judge(el, Kind.LINK, raw, spdx)
+        region = self.regions.region(el)
+        if region in (SIDEBAR, FOOTER, BODY) and ev.where in (
+            qualified(region, Qualifier.SOFTWARE_ONLY),
+            qualified(region, Qualifier.MENTION),
+        ):
+            return Evidence(ev.kind, ev.value, ev.spdx, region, weigh(ev.kind, region))
+        return ev
 
     def _spdx_of(self, raw: str) -> str | None:
         """``spdx_from_url`` of a link target, once per distinct target on the page."""
@@ -325,6 +353,20 @@ class LinkScanner:
             elif region not in SCOPED_OUT and region != MAIN and (scope := widget_scope(img)):
                 region = scoped(region, scope)
             yield Evidence(Kind.BADGE, src, spdx, region, weigh(Kind.BADGE, region))
+
+
+def _same_repository(page_url: str, href: str) -> bool:
+    """Whether ``href`` stays in the repository the page shows: same host and the same
+    first two path segments (``owner/repo`` on GitHub, GitLab, Gitea, Codeberg ...)."""
+    page = urlsplit(page_url)
+    target = urlsplit(urljoin(page_url, href))
+    owner_repo = [p for p in page.path.split("/") if p][:2]
+    return (
+        bool(page.netloc)
+        and target.netloc == page.netloc
+        and len(owner_repo) == 2
+        and [p for p in target.path.split("/") if p][:2] == owner_repo
+    )
 
 
 def widget_scope(el: lxml.etree._Element) -> str | None:
