@@ -46,16 +46,6 @@ def test_site_name_beside_the_reporter_is_dropped_from_the_byline() -> None:
     assert authors(page(head, body)) == ["Lois Lane"]
 
 
-def test_og_site_name_as_meta_author_is_no_person() -> None:
-    head = (
-        '<meta property="og:site_name" content="DIE WOCHE">'
-        '<meta name="author" content="DIE WOCHE">'
-        + jsonld({"@type": "NewsArticle", "publisher": {"@type": "Organization",
-                                                       "name": "DIE WOCHE"}})
-    )
-    assert authors(page(head)) == []
-
-
 def test_title_suffix_names_the_site() -> None:
     head = (
         "<title>Storm hits coast - Coastal Herald</title>"
@@ -143,3 +133,28 @@ def test_author_dropdown_and_staff_lists_are_no_byline() -> None:
         for i in range(20)
     )
     assert authors(page(head, f"<div>{staff}</div><p>Text.</p>")) == ["Rosa Vidal"]
+
+
+def test_author_typed_as_organisation_is_no_person_even_when_alone() -> None:
+    head = (
+        jsonld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "RUNDSCHAU"}})
+        + '<meta name="author" content="RUNDSCHAU">'
+    )
+    assert authors(page(head)) == []
+    person_org = {"@type": ["Person", "Organization"], "name": "Tia Marsh"}
+    assert authors(page(jsonld({"@type": "NewsArticle", "author": person_org}))) == ["Tia Marsh"]
+
+
+def test_personal_blog_whose_theme_names_the_author_as_publisher() -> None:
+    data = {
+        "@type": "BlogPosting",
+        "author": {"@type": "Person", "name": "quietcoder"},
+        "publisher": {"@type": "Organization", "name": "quietcoder"},
+    }
+    assert authors(page(jsonld(data))) == ["quietcoder"]
+
+
+def test_copyright_holder_equal_to_the_domain_is_the_site() -> None:
+    head = '<link rel="canonical" href="https://lyricvault.com/song">'
+    assert authors(page(head), copyright_notice="© 2013 Lyric Vault") == []
+    assert authors(page(), copyright_notice="© 2013 Mara Quill") == ["Mara Quill"]

@@ -308,13 +308,13 @@ def extract_authors(
     copyright notice found on the page. Returns ``[]`` when only organisations are credited.
     """
     structured = structured or {}
-    publishers, site = _site_names(tree, structured)
-    org_names = publishers | site
+    orgs, publishers, site = _site_names(tree, structured)
+    org_names = orgs | publishers | site
     candidates = list(_candidates(tree, structured, meta_author))
     # A credit equal to the publisher or the domain name is an organisation, unless no
     # source credits anyone else (a personal site named after its author).
     bylines = next(names for source, names in candidates if source == "byline")
-    for excluded in (org_names, publishers):
+    for excluded in (org_names, orgs):
         visible = _dedupe(n for n in bylines if not _is_organisation(n, excluded))
         for _source, names in candidates:
             people = _dedupe(n for n in names if not _is_organisation(n, excluded))
@@ -324,7 +324,7 @@ def extract_authors(
         return [
             _decapitalise(n)
             for n in authors_from_copyright(copyright_notice)
-            if not _is_organisation(n, org_names)
+            if not _is_organisation(n, orgs | publishers)
         ]
     return []
 
@@ -446,7 +446,7 @@ def _credit_names(credit: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
         return []
     if set(credit) <= {"@id"} and credit.get("@id") in by_id:
         credit = by_id[credit["@id"]]
-    if _types(credit) & _ORG_TYPES:
+    if _types(credit) & _ORG_TYPES and "person" not in _types(credit):
         return []
     name = credit.get("name")
     if isinstance(name, list):
@@ -862,16 +862,28 @@ def _looks_like_person(name: str) -> bool:
 
 def _site_names(
     tree: lxml_html.HtmlElement, structured: dict[str, Any]
-) -> tuple[set[str], set[str]]:
-    """Lower-cased names of the publisher (``citation_publisher``, a JSON-LD publisher typed
-    as an organisation) and of the site (``dc.publisher``, an untyped JSON-LD publisher,
-    ``og:site_name``, application name, JSON-LD ``WebSite``, the suffix of the ``<title>``
-    "Story - Site", the domain). Credits equal to either are organisations; a site name is
-    accepted as the author when no source credits anyone else (a personal site named
-    after its author)."""
-    publishers = set(_meta_values(tree, "citation_publisher"))
-    names = set(_meta_values(tree, "og:site_name", "application-name", "dc.publisher"))
+) -> tuple[set[str], set[str], set[str]]:
+    """Lower-cased names of (1) known organisations: a JSON-LD author or creator typed as
+    an organisation only; (2) the publisher: ``citation_publisher``, ``dc.publisher``, a
+    JSON-LD publisher that is not a Person, the domain; (3) the site: ``og:site_name``,
+    application name, JSON-LD ``WebSite``, the suffix of the ``<title>`` ("Story - Site").
+
+    Credits equal to any of them are organisations; one equal to (2) or (3) is accepted
+    as the author when no source credits anyone else (a personal site named after its
+    author, whose theme often declares that name as the publishing Organization too)."""
+    orgs: set[str] = set()
+    publishers = set(_meta_values(tree, "citation_publisher", "dc.publisher"))
+    names = set(_meta_values(tree, "og:site_name", "application-name"))
     for item in _jsonld_items(structured.get("json-ld") or []):
+        for key in ("author", "creator"):
+            for credit in _as_list(item.get(key)):
+                if (
+                    isinstance(credit, dict)
+                    and isinstance(credit.get("name"), str)
+                    and _types(credit) & _ORG_TYPES
+                    and "person" not in _types(credit)
+                ):
+                    orgs.add(credit["name"])
         for key in ("publisher", "sourceOrganization"):
             for pub in _as_list(item.get(key)):
                 if (
@@ -879,7 +891,7 @@ def _site_names(
                     and isinstance(pub.get("name"), str)
                     and "person" not in _types(pub)
                 ):
-                    (publishers if _types(pub) & _ORG_TYPES else names).add(pub["name"])
+                    publishers.add(pub["name"])
     for item in _jsonld_items(structured.get("json-ld") or []):
         if "website" in _types(item) and isinstance(item.get("name"), str):
             names.add(item["name"])
@@ -894,8 +906,8 @@ def _site_names(
         if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL:
             labels = labels[:-1]  # news.example.com.tw -> example
         if len(labels) >= 2:
-            names.add(labels[-2])
-    return _name_keys(publishers), _name_keys(names)
+            publishers.add(labels[-2])
+    return _name_keys(orgs), _name_keys(publishers), _name_keys(names)
 
 
 def _name_keys(names: Iterable[str]) -> set[str]:
