@@ -481,3 +481,16 @@ def test_repository_pages_sidebar_license_licenses_its_readme() -> None:
     blog = page(footer='<p>Source: <a href="https://code.example.com/jane/blog/blob/main/'
                 'LICENSE">MIT license</a></p>')
     assert inspect(blog, url=URL)["license"] == "NOASSERTION"
+
+
+def test_a_grant_label_under_the_articles_title_is_its_own_statement() -> None:
+    label = ('<dl><dt>Open access</dt><dd class="license">Under a Creative Commons '
+             '<a href="http://creativecommons.org/licenses/by-nc-nd/3.0/">license</a></dd>'
+             "</dl>")
+    record = inspect(article_page(article_end=label), url=URL)
+    assert record["license"] == "CC-BY-NC-ND-3.0"
+    # a sentence of the article that starts with "Under" and goes on talks about licenses
+    prose = ('<p>Under <a href="https://creativecommons.org/licenses/by-nc/4.0/">CC BY-NC'
+             "</a>, commercial reuse needs the author's permission, which is why we "
+             "recommend other terms for teaching material.</p>")
+    assert inspect(article_page(article_end=prose), url=URL)["license"] == "NOASSERTION"

@@ -81,6 +81,15 @@ _MEDIA_XPATH = lxml.etree.XPath(".//img | .//picture | .//video")
 _NOT_CONTENT_IMAGE = re.compile(r"logo|icon|sprite|badge|button|spacer|pixel|avatar|ie6png", re.I)
 _BLOCK_TAGS = frozenset({"p", "div", "li", "td", "dd", "section", "span", "small", "figure"})
 _MAX_VALUE = 300
+# A line of the article's front matter that is only a grant, with no subject: "Under a
+# Creative Commons license", "Licensed under CC BY 4.0" (the label publishers print by
+# the article's title): the article's own statement.
+_GRANT_LABEL = re.compile(
+    r"^\W*(?:(?:licen[cs]ed|published|available|distributed|released|made\s+available)\s+)?"
+    r"under\b",
+    re.I,
+)
+_GRANT_LABEL_MAX = 80
 _SENTENCE_END = re.compile(r"(?<=\w{3})[.!?](?=\s|$)")
 # A public-domain dedication (the owner's act), not a statement about the work's status.
 _DEDICATION = re.compile(r"(?:placed|released|dedicated|put|committed)\b", re.I)
@@ -267,8 +276,10 @@ def grant_where(
     that opens with the site's copyright notice (:func:`notice_line`). Inside the article
     the statement must also be about this page, or be a short line of the article's own
     footer (``article_footer``: "Copyright © 2017 Google, Inc. Licensed under CC BY-NC-ND
-    4.0" closing a book chapter). A software license needs the content as its subject
-    ("Documentation licensed under MIT").
+    4.0" closing a book chapter), or a short line that is only the grant ("Under a
+    Creative Commons license", the label publishers print under an article's title). A
+    software license needs the content as its subject ("Documentation licensed under
+    MIT").
     """
     if region in SCOPED_OUT:
         return region
@@ -285,7 +296,10 @@ def grant_where(
         or notice_line(region, block_before, block_after)
     ):
         return qualified(region, Qualifier.MENTION)
-    own_line = article_footer and len(block_before) <= _NOTICE_LINE_MAX
+    own_line = (article_footer and len(block_before) <= _NOTICE_LINE_MAX) or (
+        len(block_before) + len(block_after) <= _GRANT_LABEL_MAX
+        and bool(_GRANT_LABEL.match(block_before))
+    )
     if region == MAIN and not (lexicon.SELF_REFERENCE.search(sentence) or lead_grant or own_line):
         return qualified(region, Qualifier.ABOUT)
     return region
