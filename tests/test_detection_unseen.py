@@ -494,3 +494,18 @@ def test_a_grant_label_under_the_articles_title_is_its_own_statement() -> None:
              "</a>, commercial reuse needs the author's permission, which is why we "
              "recommend other terms for teaching material.</p>")
     assert inspect(article_page(article_end=prose), url=URL)["license"] == "NOASSERTION"
+
+
+def test_copyright_in_the_main_entitys_structured_data_is_a_notice() -> None:
+    ld = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": '
+          '"NewsArticle", "headline": "Shell jumpers", "copyrightYear": "2023", '
+          '"copyrightHolder": {"@id": "https://news.example.com/#organization"}}</script>')
+    record = inspect(page(footer="<p>Example News</p>", head=ld), url=URL)
+    assert record["license"] == "LicenseRef-All-Rights-Reserved"
+    assert any(ev["kind"] == "copyright-notice" and ev["where"] == "jsonld"
+               for ev in record["license_evidence"])
+    # beside a license of the same entity, the notice does not cancel it
+    licensed = ld.replace('"copyrightYear"', '"license": "https://creativecommons.org/'
+                          'licenses/by/4.0/", "copyrightYear"')
+    record = inspect(page(footer="<p>Example News</p>", head=licensed), url=URL)
+    assert record["license"] == "CC-BY-4.0"

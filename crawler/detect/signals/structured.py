@@ -68,6 +68,7 @@ MAIN_TYPES = frozenset(
 # A ``WebSite`` item's license is a site-wide statement, like a theme footer's.
 SITE_TYPES = frozenset({"website"})
 _LICENSE_KEYS = ("license", "http://schema.org/license", "https://schema.org/license")
+_COPYRIGHT_KEYS = ("copyrightNotice", "copyrightHolder", "copyrightYear")
 _RDFA_LICENSE = ("http://creativecommons.org/ns#license", "http://purl.org/dc/terms/license")
 
 
@@ -137,6 +138,17 @@ def _walk(item: Any, main: bool, source: Kind) -> Iterator[Evidence]:
     if "properties" in item and source == Kind.MICRODATA:
         item = {"@type": item.get("type"), **item["properties"]}
     types = _types(item)
+    if main and types & MAIN_TYPES:
+        notice = _copyright_notice(item)
+        if notice:
+            place = Where(source)
+            yield Evidence(
+                Kind.COPYRIGHT_NOTICE,
+                notice,
+                ALL_RIGHTS_RESERVED,
+                place,
+                weigh(Kind.COPYRIGHT_NOTICE, place),
+            )
     for key in _LICENSE_KEYS:
         if key in item:
             for value in _license_values(item[key]):
@@ -153,6 +165,21 @@ def _walk(item: Any, main: bool, source: Kind) -> Iterator[Evidence]:
             yield from _walk(value, False, source)
     if "@graph" in item:
         yield from _walk(item["@graph"], main, source)
+
+
+def _copyright_notice(item: dict[str, Any]) -> str | None:
+    """The main entity's copyright as a notice ("copyrightYear 2023; copyrightHolder
+    https://techcrunch.com/#organization"): schema.org's ``copyrightNotice``,
+    ``copyrightHolder`` or ``copyrightYear``, the same statement a visible "© 2023
+    TechCrunch" makes. ``None`` when it has none."""
+    parts = []
+    for key in _COPYRIGHT_KEYS:
+        values = [v for v in _license_values(item.get(key)) if v.strip()]
+        if not values and isinstance(item.get(key), int):
+            values = [str(item[key])]
+        if values:
+            parts.append(f"{key} {', '.join(values)}")
+    return "; ".join(parts)[:300] or None
 
 
 def _rdfa(items: list[Any], page_url: str | None) -> Iterator[Evidence]:
