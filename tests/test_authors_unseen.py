@@ -158,3 +158,29 @@ def test_copyright_holder_equal_to_the_domain_is_the_site() -> None:
     head = '<link rel="canonical" href="https://lyricvault.com/song">'
     assert authors(page(head), copyright_notice="© 2013 Lyric Vault") == []
     assert authors(page(), copyright_notice="© 2013 Mara Quill") == ["Mara Quill"]
+
+
+# --- "Author:" header lines ------------------------------------------------------------------
+
+
+def test_etext_header_author_line() -> None:
+    body = (
+        "<pre>\nTitle: Notes on Tidal Pools\n\nAuthor: Wilhelmina R. Okafor (AKA W. Okafor)\n\n"
+        "Release Date: May 1, 2010\n</pre><p>Chapter one.</p>"
+    )
+    assert authors(page(body=body)) == ["Wilhelmina R. Okafor"]
+    assert authors(page(body="<p>Title: Sea</p><p>Autor: Hans Lemke</p>")) == ["Hans Lemke"]
+
+
+def test_author_line_beats_a_class_marked_signature_in_the_text() -> None:
+    body = (
+        "<p>Author: Gerrit Vos</p><p>Poem.</p>"
+        '<p class="author">HOLLAND.</p><p>More.</p>'
+    )
+    assert authors(page(body=body)) == ["Gerrit Vos"]
+
+
+def test_author_line_in_code_or_placeholder_is_no_credit() -> None:
+    assert authors(page(body="<pre><code>Author: Some Hacker</code></pre>")) == []
+    assert authors(page(body="<p>Author: Various</p>")) == []
+    assert authors(page(body='<div class="comments"><p>Author: Ben Tull</p></div>')) == []

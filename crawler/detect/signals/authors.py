@@ -639,13 +639,46 @@ _AUTHOR_LABEL = re.compile(
 
 
 def _labelled_authors(body: lxml_html.HtmlElement) -> list[str]:
-    """A field labelled "Author:" (table header, definition term, bold label) and its value."""
+    """A field labelled "Author:" (table header, definition term, bold label) and its value,
+    else a text line "Author: Name" (the header of an e-text, a document's front matter)."""
     for label in body.iter("th", "dt", "b", "strong", "label"):
         if not _AUTHOR_LABEL.match(_text(label)) or _in_non_main(label):
             continue
         value = label.getnext()
         text = _text(value) if value is not None else (label.tail or "")
         names = _split_names([text], strict=True)
+        if names:
+            return names
+    return _author_lines(body)
+
+
+# Text nodes that may hold an "Author: Name" line (one XPath pass, no regex per node).
+_AUTHOR_LINE_NODES = lxml_etree.XPath(
+    ".//text()[contains(., 'uthor') or contains(., 'utor') or contains(., 'uteur') or "
+    "contains(., 'erfasser') or contains(., '作者') or contains(., '著者') or "
+    "contains(., '저자')]"
+)
+_AUTHOR_LINE = re.compile(
+    r"^[ \t]*(?:authors?|autor(?:en|in)?|auteurs?|autores?|autore|verfasser(?:in)?|作者|著者|"
+    r"저자)[ \t]*[:：][ \t]*(?P<names>[^\n]{2,100})$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_PARENTHESISED = re.compile(r"\s*[(（][^)）]*[)）]")
+
+
+def _author_lines(body: lxml_html.HtmlElement) -> list[str]:
+    """The first "Author: Name" line of the page's text outside code, comments and
+    sidebars; a parenthesised aside ("(AKA ...)", "(ed.)") is dropped."""
+    for node in _AUTHOR_LINE_NODES(body):
+        match = _AUTHOR_LINE.search(node)
+        if not match:
+            continue
+        parent = node.getparent()
+        if parent is None or parent.tag in ("code", "script", "style", "textarea"):
+            continue
+        if _in_non_main(parent):
+            continue
+        names = _split_names([_PARENTHESISED.sub("", match.group("names"))], strict=True)
         if names:
             return names
     return []
@@ -753,6 +786,7 @@ def _clean(name: str) -> str:
 _NOT_A_NAME = (
     r"by|von|admin|administrator|anonymous|unknown|guest|submitted|posted|published|written|"
     r"none|null|undefined|n/a|no author|not available|authors?|abstract|summary|contributors?|"
+    r"various(?: authors)?|varios(?: autores)?|verschiedene(?: autoren)?|divers|multiple authors|"
     r"share|follow|more|profile|bio|info|details|contact|email|mail|home|menu|search|"
     r"本文作者|作者|文章作者|原作者|作者简介|作者簡介|著者|筆者|執筆者|기자|글쓴이"
 )
