@@ -509,3 +509,28 @@ def test_copyright_in_the_main_entitys_structured_data_is_a_notice() -> None:
                           'licenses/by/4.0/", "copyrightYear"')
     record = inspect(page(footer="<p>Example News</p>", head=licensed), url=URL)
     assert record["license"] == "CC-BY-4.0"
+
+
+def test_a_reservation_whose_paragraph_names_an_image_is_that_images_credit() -> None:
+    credit = ("<p>© 2024 Example Guides, Inc. All rights reserved. Example Guides, Inc. is "
+              "the copyright holder of this image under U.S. and international copyright "
+              "laws.</p>")
+    record = inspect(article_page(article_end=credit), url=URL)
+    assert record["license"] == "NOASSERTION"
+    assert all(ev["where"] == "main:image-only" for ev in record["license_evidence"])
+    # a notice whose paragraph is about the text keeps reserving
+    plain = "<p>© 2024 Example Guides, Inc. All rights reserved. Do not copy this article.</p>"
+    record = inspect(article_page(article_end=plain), url=URL)
+    assert record["license"] == "LicenseRef-All-Rights-Reserved"
+
+
+def test_publisher_specific_license_urls_map_to_declared_ids() -> None:
+    html = page(footer='<p>© 2023 the Contributors to the Example Specification, published '
+                "by the Example Community Group under the "
+                '<a href="https://www.w3.org/community/about/agreements/cla/">W3C Community '
+                "Contributor License Agreement (CLA)</a>.</p>")
+    assert inspect(html, url=URL)["license"] == "LicenseRef-W3C-Community-CLA"
+    html = page(footer="<p>Jane Doe</p>", sidebar='<p>This article, along with any associated '
+                'source code and files, is licensed under <a href="http://www.codeproject.com/'
+                'info/cpol10.aspx" rel="license">The Code Project Open License (CPOL)</a></p>')
+    assert inspect(html, url=URL)["license"] == "LicenseRef-CPOL-unversioned"

@@ -195,6 +195,10 @@ APACHE_UNVERSIONED = "LicenseRef-Apache-unversioned"
 W3C_DOCUMENT_2015 = "LicenseRef-W3C-Document-License-2015"
 W3C_DOCUMENT_2023 = "LicenseRef-W3C-Document-License-2023"
 W3C_SOFTWARE_2023 = "LicenseRef-W3C-Software-License-2023"
+# Published by a W3C Community Group under its Contributor License Agreement.
+W3C_COMMUNITY_CLA = "LicenseRef-W3C-Community-CLA"
+# The Code Project Open License, linked without its version (codeproject.com/info/cpol10.aspx).
+CPOL_UNVERSIONED = "LicenseRef-CPOL-unversioned"
 
 GNU_FAMILIES = ("GFDL", "GPL", "LGPL", "AGPL")
 

@@ -11,11 +11,13 @@ from crawler.licenses.ids import (
     APACHE_UNVERSIONED,
     CC_TYPES,
     CC_VERSIONS,
+    CPOL_UNVERSIONED,
     OGL_CANADA_UNVERSIONED,
     OGL_UK_UNVERSIONED,
     OWFA_1_0,
     PORT_TITLES,
     PUBLIC_DOMAIN,
+    W3C_COMMUNITY_CLA,
     W3C_DOCUMENT_2015,
     W3C_DOCUMENT_2023,
     W3C_SOFTWARE_2023,
@@ -61,6 +63,14 @@ _FIXED: dict[str, tuple[str, str | None]] = {
     W3C_SOFTWARE_2023: (
         "W3C Software and Document License (2023)",
         "https://www.w3.org/copyright/software-license-2023/",
+    ),
+    W3C_COMMUNITY_CLA: (
+        "W3C Community Contributor License Agreement",
+        "https://www.w3.org/community/about/agreements/cla/",
+    ),
+    CPOL_UNVERSIONED: (
+        "The Code Project Open License (CPOL), version not stated",
+        "https://www.codeproject.com/info/cpol10.aspx",
     ),
     APACHE_UNVERSIONED: (
         "Apache License, version not stated",

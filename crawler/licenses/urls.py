@@ -51,8 +51,10 @@ from urllib.parse import parse_qsl, urlsplit
 from crawler.licenses.ids import (
     CC_PORTS,
     CC_VERSIONS,
+    CPOL_UNVERSIONED,
     OGL_UK_UNVERSIONED,
     OWFA_1_0,
+    W3C_COMMUNITY_CLA,
     W3C_DOCUMENT_2015,
     W3C_DOCUMENT_2023,
     W3C_SOFTWARE_2023,
@@ -253,12 +255,17 @@ _W3C = {
     "copyright/software-license-2023": W3C_SOFTWARE_2023,
     "consortium/legal/2002/copyright-software-20021231": "W3C",
     "consortium/legal/copyright-software-19980720": "W3C-19980720",
+    "community/about/agreements/cla": W3C_COMMUNITY_CLA,
 }
 
 
 def _w3(segments: list[str]) -> str | None:
     path = re.sub(r"\.html?$", "", "/".join(segments))
     return _W3C.get(path)
+
+
+def _codeproject(segments: list[str]) -> str | None:
+    return CPOL_UNVERSIONED if segments == ["info", "cpol10.aspx"] else None
 
 
 def _spdx_org(segments: list[str]) -> str | None:
@@ -296,6 +303,7 @@ _SITES: dict[str, Callable[[list[str]], str | None]] = {
     "choosealicense.com": _choosealicense,
     "unlicense.org": _unlicense,
     "openwebfoundation.org": _openwebfoundation,
+    "codeproject.com": _codeproject,
 }
 
 

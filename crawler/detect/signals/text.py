@@ -90,6 +90,11 @@ _GRANT_LABEL = re.compile(
     re.I,
 )
 _GRANT_LABEL_MAX = 80
+_THIS_MEDIUM = re.compile(
+    r"\b(?:this|these)\s+(images?|photos?|photographs?|pictures?|videos?|illustrations?|"
+    r"graphics?|screenshots?)\b",
+    re.I,
+)
 _SENTENCE_END = re.compile(r"(?<=\w{3})[.!?](?=\s|$)")
 # A public-domain dedication (the owner's act), not a statement about the work's status.
 _DEDICATION = re.compile(r"(?:placed|released|dedicated|put|committed)\b", re.I)
@@ -454,10 +459,19 @@ def _rights(scan: _Scanner, start: int, end: int, kind: str) -> Evidence:
     region = scan.place(start, end)
     where = region
     if region not in SCOPED_OUT:
-        scope = lexicon.scope_words_before(before)
+        scope = lexicon.scope_words_before(before) or _media_named_after(scan, end)
         if scope:
             where = scoped(region, scope)
     return Evidence(kind, sentence[:_MAX_VALUE], ALL_RIGHTS_RESERVED, where, weigh(kind, where))
+
+
+def _media_named_after(scan: _Scanner, end: int) -> str | None:
+    """The medium a reservation's own paragraph goes on to name ("© 2024 wikiHow, Inc. All
+    rights reserved. wikiHow, Inc. is the copyright holder of this image ..."): the
+    notice is that image's credit, not the text's."""
+    _lo, hi = scan.ptext.block(end, end)
+    m = _THIS_MEDIUM.search(scan.ptext.text, end, min(hi, end + 200))
+    return m.group(1).lower() if m else None
 
 
 def _inside_any(offset: int, spans: list[tuple[int, int]]) -> bool:
