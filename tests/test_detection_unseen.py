@@ -534,3 +534,21 @@ def test_publisher_specific_license_urls_map_to_declared_ids() -> None:
                 'source code and files, is licensed under <a href="http://www.codeproject.com/'
                 'info/cpol10.aspx" rel="license">The Code Project Open License (CPOL)</a></p>')
     assert inspect(html, url=URL)["license"] == "LicenseRef-CPOL-unversioned"
+
+
+def _abstract_page(href: str) -> str:
+    return article_page(article_end=f'<div class="abs-license"><a href="{href}" title="Rights '
+                        'to this article">view license</a></div>')
+
+
+def test_a_view_license_link_of_an_abstract_page_is_the_articles_license() -> None:
+    record = inspect(_abstract_page("http://creativecommons.org/licenses/by/4.0/"), url=URL)
+    assert record["license"] == "CC-BY-4.0"
+    record = inspect(_abstract_page("http://arxiv.org/licenses/nonexclusive-distrib/1.0/"),
+                     url=URL)
+    assert (record["license"], record["license_category"]) == (
+        "LicenseRef-arXiv-nonexclusive-distrib-1.0", "reserved")
+    # the same words inside a sentence of the article point at a license, nothing more
+    prose = ('<p>Before reusing a figure, <a href="http://creativecommons.org/licenses/by/'
+             '4.0/">view license</a> terms and check what attribution they ask for.</p>')
+    assert inspect(article_page(article_end=prose), url=URL)["license"] == "NOASSERTION"

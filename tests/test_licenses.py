@@ -110,6 +110,8 @@ URLS = {
         "LicenseRef-OWFa-1.0",
     "https://www.w3.org/community/about/agreements/cla/": "LicenseRef-W3C-Community-CLA",
     "http://www.codeproject.com/info/cpol10.aspx": "LicenseRef-CPOL-unversioned",
+    "http://arxiv.org/licenses/nonexclusive-distrib/1.0/":
+        "LicenseRef-arXiv-nonexclusive-distrib-1.0",
 }
 
 NOT_LICENSES = [
@@ -523,6 +525,7 @@ def test_category_order() -> None:
         # neither open nor "all rights reserved": terms that need a reader
         ("LicenseRef-W3C-Community-CLA", "unknown"),
         ("LicenseRef-CPOL-unversioned", "unknown"),
+        ("LicenseRef-arXiv-nonexclusive-distrib-1.0", "reserved"),
         ("LicenseRef-CC-BY-9.0", "unknown"),
         # compound
         ("MIT OR GPL-3.0-only", "permissive"),

@@ -18,6 +18,7 @@ from crawler.licenses.expressions import SPECIAL, base_key, is_and, is_or, parse
 from crawler.licenses.ids import (
     ALL_RIGHTS_RESERVED,
     APACHE_UNVERSIONED,
+    ARXIV_NONEXCLUSIVE_1_0,
     CC_TYPES,
     CC_VERSIONS,
     GNU_FAMILIES,
@@ -57,6 +58,8 @@ _FIXED: dict[str, str] = {
     "PDDL-1.0": "public-domain",
     "Unlicense": "public-domain",
     ALL_RIGHTS_RESERVED: "reserved",
+    # grants arXiv the right to distribute, nobody else anything
+    ARXIV_NONEXCLUSIVE_1_0: "reserved",
     OGL_UK_UNVERSIONED: "permissive",
     OGL_CANADA_UNVERSIONED: "permissive",
     OWFA_1_0: "permissive",

@@ -197,6 +197,8 @@ W3C_DOCUMENT_2023 = "LicenseRef-W3C-Document-License-2023"
 W3C_SOFTWARE_2023 = "LicenseRef-W3C-Software-License-2023"
 # Published by a W3C Community Group under its Contributor License Agreement.
 W3C_COMMUNITY_CLA = "LicenseRef-W3C-Community-CLA"
+# arXiv's perpetual, non-exclusive license to distribute: a license to arXiv only.
+ARXIV_NONEXCLUSIVE_1_0 = "LicenseRef-arXiv-nonexclusive-distrib-1.0"
 # The Code Project Open License, linked without its version (codeproject.com/info/cpol10.aspx).
 CPOL_UNVERSIONED = "LicenseRef-CPOL-unversioned"
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 from crawler.licenses.ids import (
     ALL_RIGHTS_RESERVED,
     APACHE_UNVERSIONED,
+    ARXIV_NONEXCLUSIVE_1_0,
     CC_TYPES,
     CC_VERSIONS,
     CPOL_UNVERSIONED,
@@ -67,6 +68,10 @@ _FIXED: dict[str, tuple[str, str | None]] = {
     W3C_COMMUNITY_CLA: (
         "W3C Community Contributor License Agreement",
         "https://www.w3.org/community/about/agreements/cla/",
+    ),
+    ARXIV_NONEXCLUSIVE_1_0: (
+        "arXiv.org perpetual, non-exclusive license to distribute 1.0 (a license to arXiv only)",
+        "http://arxiv.org/licenses/nonexclusive-distrib/1.0/",
     ),
     CPOL_UNVERSIONED: (
         "The Code Project Open License (CPOL), version not stated",

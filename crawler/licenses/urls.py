@@ -49,6 +49,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from crawler.licenses.ids import (
+    ARXIV_NONEXCLUSIVE_1_0,
     CC_PORTS,
     CC_VERSIONS,
     CPOL_UNVERSIONED,
@@ -264,6 +265,11 @@ def _w3(segments: list[str]) -> str | None:
     return _W3C.get(path)
 
 
+def _arxiv(segments: list[str]) -> str | None:
+    found = segments == ["licenses", "nonexclusive-distrib", "1.0"]
+    return ARXIV_NONEXCLUSIVE_1_0 if found else None
+
+
 def _codeproject(segments: list[str]) -> str | None:
     return CPOL_UNVERSIONED if segments == ["info", "cpol10.aspx"] else None
 
@@ -304,6 +310,7 @@ _SITES: dict[str, Callable[[list[str]], str | None]] = {
     "unlicense.org": _unlicense,
     "openwebfoundation.org": _openwebfoundation,
     "codeproject.com": _codeproject,
+    "arxiv.org": _arxiv,
 }
 
 

@@ -60,6 +60,7 @@ _LICENSE_FILE = re.compile(
 )
 # The most text a license widget (a sidebar or footer box) holds.
 _WIDGET_TEXT = 400
+_LICENSE_ANCHOR = re.compile(r"\s*(?:view\s+|see\s+)?(?:the\s+)?licen[cs]e\s*", re.I)
 _CREATIVE_COMMONS = re.compile(r"\s*Creative\s+Commons\s*", re.I)
 _LICENSE_WORD = re.compile(r"\b(?:licen[cs]e|lizenz|licencia|licenza|licença|licentie)\b", re.I)
 # Elements of a subtree walked before the document-order index is built (see _offset).
@@ -304,6 +305,7 @@ class LinkScanner:
                 if where == qualified(region, Qualifier.MENTION) and (
                     (region in (FOOTER, SIDEBAR) and _names_a_license(anchor))
                     or (region in (FOOTER, SIDEBAR, NAV, BODY) and _notice_anchor(el, anchor))
+                    or _rights_of_this_page(el, anchor, self.ptext.text[line[0] : line[1]])
                 ):
                     where = region
         elif scope:
@@ -427,6 +429,15 @@ def _names_a_license(anchor: str) -> bool:
         or bool(_LICENSE_WORD.search(anchor))
         or bool(_CREATIVE_COMMONS.fullmatch(anchor))
     )
+
+
+def _rights_of_this_page(el: lxml.etree._Element, anchor: str, line: str) -> bool:
+    """A license link that says it is this page's: its ``title`` is about this page
+    ("Rights to this article"), or it stands alone on its line and reads just "license"
+    or "view license" (a repository's abstract page)."""
+    if lexicon.SELF_REFERENCE.search(el.get("title") or ""):
+        return True
+    return bool(_LICENSE_ANCHOR.fullmatch(anchor)) and line.strip() == anchor.strip()
 
 
 def _notice_anchor(el: lxml.etree._Element, anchor: str) -> bool:
