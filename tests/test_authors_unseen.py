@@ -184,3 +184,45 @@ def test_author_line_in_code_or_placeholder_is_no_credit() -> None:
     assert authors(page(body="<pre><code>Author: Some Hacker</code></pre>")) == []
     assert authors(page(body="<p>Author: Various</p>")) == []
     assert authors(page(body='<div class="comments"><p>Author: Ben Tull</p></div>')) == []
+
+
+# --- question-and-answer threads -------------------------------------------------------------
+
+
+def test_qa_page_credits_the_asker_and_each_answerer_in_microdata() -> None:
+    body = (
+        '<div itemscope itemtype="https://schema.org/QAPage">'
+        '<div itemprop="mainEntity" itemscope itemtype="https://schema.org/Question">'
+        '<h1 itemprop="name">Why?</h1>'
+        '<span itemprop="author" itemscope itemtype="https://schema.org/Person">'
+        '<span itemprop="name">quill_9</span></span>'
+        '<span itemprop="author" itemscope itemtype="https://schema.org/Person">'
+        '<span itemprop="name">EditorBot</span></span>'
+        '<div itemprop="acceptedAnswer" itemscope itemtype="https://schema.org/Answer">'
+        '<span itemprop="author" itemscope itemtype="https://schema.org/Person">'
+        "<span itemprop=\"name\">Ana d'Ortega</span></span></div>"
+        '<div itemprop="suggestedAnswer" itemscope itemtype="https://schema.org/Answer">'
+        '<span itemprop="author" itemscope itemtype="https://schema.org/Person">'
+        '<span itemprop="name">quill_9</span></span></div>'
+        "</div></div>"
+    )
+    assert authors(page(body=body)) == ["quill_9", "Ana d'Ortega"]
+
+
+def test_question_in_json_ld_credits_answerers() -> None:
+    data = {
+        "@type": "Question",
+        "name": "How?",
+        "author": {"@type": "Person", "name": "Mo Lin"},
+        "suggestedAnswer": [
+            {"@type": "Answer", "author": {"@type": "Person", "name": "Kit Parr"}},
+            {"@type": "Answer", "author": {"@type": "Person", "name": "Ola Rye"}},
+        ],
+    }
+    assert authors(page(jsonld(data))) == ["Mo Lin", "Kit Parr", "Ola Rye"]
+
+
+def test_article_with_two_authors_keeps_both() -> None:
+    data = {"@type": "Article", "author": [{"@type": "Person", "name": "Mo Lin"},
+                                           {"@type": "Person", "name": "Kit Parr"}]}
+    assert authors(page(jsonld(data))) == ["Mo Lin", "Kit Parr"]

@@ -63,6 +63,7 @@ _MAIN_TYPES = frozenset(
         "aboutpage",
         "profilepage",
         "qapage",
+        "question",
         "collectionpage",
         "book",
         "chapter",
@@ -430,12 +431,40 @@ def _jsonld_authors(data: list[Any]) -> list[str]:
     by_id = {i["@id"]: i for i in items if isinstance(i.get("@id"), str)}
     for entity in _main_entities(items):
         names: list[str] = []
-        for key in ("author", "creator"):
-            for credit in _as_list(entity.get(key)):
-                names.extend(_credit_names(credit, by_id))
+        parts = _qa_parts(entity, lambda e: e)
+        thread = len(parts) > 1 or bool(_types(entity) & {"question", "qapage"})
+        for part in parts:
+            found = [
+                n
+                for key in ("author", "creator")
+                for credit in _as_list(part.get(key))
+                for n in _credit_names(credit, by_id)
+            ]
+            names.extend(found[:1] if thread else found)
         if names:
             return names
     return []
+
+
+def _qa_parts(entity: dict[str, Any], props: Any) -> list[dict[str, Any]]:
+    """The parts of a main entity whose authors are the page's: the entity itself, and
+    for a question-and-answer page (``QAPage`` / ``Question``) the question and each
+    accepted or suggested answer, as the thread's authors. ``props`` gives an item's
+    properties (JSON-LD: the item; microdata: its ``properties``). Of a question or an
+    answer only the first author counts: the poster; later ones are its editors."""
+    types = _types(entity)
+    if "qapage" in types:
+        question = props(entity).get("mainEntity")
+        if isinstance(question, dict) and "question" in _types(question):
+            entity, types = question, _types(question)
+    if "question" not in types:
+        return [props(entity)]
+    parts = [props(entity)]
+    for key in ("acceptedAnswer", "suggestedAnswer"):
+        for answer in _as_list(props(entity).get(key)):
+            if isinstance(answer, dict) and "answer" in _types(answer):
+                parts.append(props(answer))
+    return parts
 
 
 def _credit_names(credit: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
@@ -461,16 +490,19 @@ def _microdata_authors(data: list[Any]) -> list[str]:
     for item in data:
         if not isinstance(item, dict) or not (_types(item) & _MAIN_TYPES):
             continue
-        props = item.get("properties") or {}
         names: list[str] = []
-        for key in ("author", "creator"):
-            for credit in _as_list(props.get(key)):
+        parts = _qa_parts(item, lambda i: i.get("properties") or {})
+        thread = len(parts) > 1 or bool(_types(item) & {"question", "qapage"})
+        for props in parts:
+            found = []
+            for credit in (c for k in ("author", "creator") for c in _as_list(props.get(k))):
                 if isinstance(credit, dict):
                     sub = dict(credit.get("properties") or {})
                     sub["@type"] = credit.get("type")
-                    names.extend(_credit_names(sub, {}))
+                    found.extend(_credit_names(sub, {}))
                 elif isinstance(credit, str):
-                    names.extend(_split_names([_SPACE.sub(" ", credit.split("\n")[0])]))
+                    found.extend(_split_names([_SPACE.sub(" ", credit.split("\n")[0])]))
+            names.extend(found[:1] if thread else found)
         if names:
             return names
     return []
@@ -824,6 +856,10 @@ _PARTICLES = frozenset(
 )
 
 
+# An elided particle before a capital: "d'Alembert", "al'Thor", "dell'Orto".
+_ELIDED_PARTICLE = re.compile(r"^[a-zà-ÿ]{1,4}['’][A-ZÀ-ÖØ-Þ]")
+
+
 def _name_shaped(name: str) -> bool:
     """A single token (a handle, kept as shown) or words that each start with a capital
     (name particles such as "von", "de" excepted; scripts without case always pass)."""
@@ -833,7 +869,12 @@ def _name_shaped(name: str) -> bool:
     for word in words:
         first = word.lstrip("'\"(")[:1]
         cased = first and first.lower() != first.upper()
-        if cased and not first.isupper() and word.lower() not in _PARTICLES:
+        if (
+            cased
+            and not first.isupper()
+            and word.lower() not in _PARTICLES
+            and not _ELIDED_PARTICLE.match(word)
+        ):
             return False
     return True
 
