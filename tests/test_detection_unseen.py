@@ -552,3 +552,21 @@ def test_a_view_license_link_of_an_abstract_page_is_the_articles_license() -> No
     prose = ('<p>Before reusing a figure, <a href="http://creativecommons.org/licenses/by/'
              '4.0/">view license</a> terms and check what attribution they ask for.</p>')
     assert inspect(article_page(article_end=prose), url=URL)["license"] == "NOASSERTION"
+
+
+def test_a_notice_after_a_whole_section_with_pictures_is_no_photo_credit() -> None:
+    cards = "".join(
+        f'<div class="card"><img src="/uploads/story-{i}.jpg" alt="Story {i}"><h3>Story {i}'
+        "</h3><p>A longer teaser for another story on the site, with a few lines of text "
+        "that a reader skims before clicking through.</p></div>"
+        for i in range(4)
+    )
+    html = article_page(article_end="").replace(
+        "</main>", f'<div class="wrapper">{cards}</div><div class="printer-only">Copyright '
+        "© 2024 by Example Publishing Ltd and individual contributors</div></main>")
+    record = inspect(html, url=URL)
+    assert record["license"] == "LicenseRef-All-Rights-Reserved"
+    # right after a lone image box, the same kind of line credits the image
+    photo = article_page(article_end='<div class="pic"><img src="/uploads/harbour.jpg" '
+                         'alt="Harbour"></div><p>© 2024 Jane Doe</p>')
+    assert inspect(photo, url=URL)["license"] == "NOASSERTION"

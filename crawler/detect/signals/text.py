@@ -81,6 +81,8 @@ _MEDIA_XPATH = lxml.etree.XPath(".//img | .//picture | .//video")
 _NOT_CONTENT_IMAGE = re.compile(r"logo|icon|sprite|badge|button|spacer|pixel|avatar|ie6png", re.I)
 _BLOCK_TAGS = frozenset({"p", "div", "li", "td", "dd", "section", "span", "small", "figure"})
 _MAX_VALUE = 300
+# The most text an image box before a credit line holds (a caption, a short title).
+_MEDIA_BOX_TEXT = 300
 # A line of the article's front matter that is only a grant, with no subject: "Under a
 # Creative Commons license", "Licensed under CC BY 4.0" (the label publishers print by
 # the article's title): the article's own statement.
@@ -131,8 +133,9 @@ def _media_credit(el: lxml.etree._Element, line: str, memo: dict[object, bool]) 
 
 def _media_near(node: lxml.etree._Element) -> Iterator[lxml.etree._Element]:
     """Images and videos inside ``node``, the element right before it if that is media,
-    and images inside that element (what ``_MEDIA_XPATH`` selects, without evaluating
-    ``preceding-sibling::*`` over every sibling of a long list)."""
+    and images inside that element when it holds little text (an image box, not a whole
+    page section that happens to contain pictures) (what ``_MEDIA_XPATH`` selects,
+    without evaluating ``preceding-sibling::*`` over every sibling of a long list)."""
     yield from _MEDIA_XPATH(node)
     previous = node.getprevious()
     while previous is not None and not isinstance(previous.tag, str):
@@ -141,7 +144,18 @@ def _media_near(node: lxml.etree._Element) -> Iterator[lxml.etree._Element]:
         return
     if previous.tag in ("img", "picture", "figure", "video"):
         yield previous
-    yield from previous.iter("img")
+    if _little_text(previous):
+        yield from previous.iter("img")
+
+
+def _little_text(el: lxml.etree._Element) -> bool:
+    """Whether ``el`` holds at most ``_MEDIA_BOX_TEXT`` characters of text (stops early)."""
+    total = 0
+    for piece in el.itertext():
+        total += len(piece.strip())
+        if total > _MEDIA_BOX_TEXT:
+            return False
+    return True
 
 
 def is_content_image(el: lxml.etree._Element) -> bool:
