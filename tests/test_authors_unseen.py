@@ -226,3 +226,43 @@ def test_article_with_two_authors_keeps_both() -> None:
     data = {"@type": "Article", "author": [{"@type": "Person", "name": "Mo Lin"},
                                            {"@type": "Person", "name": "Kit Parr"}]}
     assert authors(page(jsonld(data))) == ["Mo Lin", "Kit Parr"]
+
+
+# --- role labels, other byline markup --------------------------------------------------------
+
+
+def test_role_labels_are_stripped_and_picture_credits_dropped() -> None:
+    body = '<p class="byline">Text: Anna Berger, Photos: Tom Licht</p><p>Story.</p>'
+    assert authors(page(body=body)) == ["Anna Berger"]
+    body = '<p class="byline">Interview: Lea Sommer</p><p>Story.</p>'
+    assert authors(page(body=body)) == ["Lea Sommer"]
+    assert authors(page('<meta name="author" content="記者 林美華">')) == ["林美華"]
+    assert authors(page('<meta name="author" content="김지수 기자">')) == ["김지수"]
+    assert authors(page('<meta name="author" content="文：陈小东">')) == ["陈小东"]
+    # a name that merely starts like a label keeps its letters
+    assert authors(page('<meta name="author" content="Byron Tate">')) == ["Byron Tate"]
+    assert authors(page('<meta name="author" content="文天明">')) == ["文天明"]
+
+
+def test_arabic_written_by_byline() -> None:
+    body = '<span class="writeBy">كتبت سارة علي</span><p>نص.</p>'
+    assert authors(page(body=body)) == ["سارة علي"]
+
+
+def test_byline_meta_names() -> None:
+    assert authors(page('<meta name="Search.Byline" content="Rae Quint">')) == ["Rae Quint"]
+    assert authors(page('<meta name="byl" content="By Rae Quint">')) == ["Rae Quint"]
+
+
+def test_nickname_credit_of_a_blog_platform() -> None:
+    body = '<a class="follow-nickName" href="/u/1">Lin Zhou</a><p>Post.</p>'
+    assert authors(page(body=body)) == ["Lin Zhou"]
+
+
+def test_published_on_label_is_no_name() -> None:
+    body = (
+        '<span class="meta-author">Veröffentlicht am</span> <span class="date">1. Mai</span>'
+        '<span class="by-author">von <span class="author vcard">'
+        '<a class="url fn n" href="/author/x">Ilse Brandt</a></span></span><p>Text.</p>'
+    )
+    assert authors(page(body=body)) == ["Ilse Brandt"]

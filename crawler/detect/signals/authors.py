@@ -244,8 +244,22 @@ _BYLINE_PREFIX = re.compile(
     r"^\s*(?:(?:posted|written|published|story|text|words|reported|edited|"
     r"geschrieben|verfasst|veröffentlicht|publicado|escrito|écrit|publié|rédigé|scritto|"
     r"pubblicato|door|geplaatst)\s+)?"
-    r"(?:by|von|vom|par|por|di|door|av|af|από|от|автор|作者|text|texto|autor(?:in)?|author|submitted|"
-    r"auteur|written by|redakteur(?:in)?|about|über|sobre|à propos de)\s*[:：]?\s+",
+    r"(?:(?:by|von|vom|par|por|di|door|av|af|από|от|автор|text|texto|texte|testo|tekst|"
+    r"autor(?:in)?|author|submitted|interview(?:ed)?(?: by)?|entrevista|reportage|"
+    r"auteur|written by|redakteur(?:in)?|about|über|sobre|à propos de|كتب|كتبت|بقلم)"
+    r"(?:\s*[:：]\s*|\s+)"
+    # CJK role labels: some run straight into the name ("記者溫貴香"), others need a colon
+    r"|(?:本文作者|文章作者|記者|记者|撰文|撰稿|筆者|기자)\s*[:：/／]?\s*"
+    r"|(?:作者|文|著|글)\s*[:：/／]\s*)",
+    re.IGNORECASE,
+)
+# A credit for pictures, video or design inside a byline ("Text: A, Photos: B"): its
+# names are not authors of the text.
+_OTHER_ROLE = re.compile(
+    r"(?:^|[,;|/·•]\s*|\s)(?:photos?|photographs?|photography|fotos?|fotografie|bilder?|"
+    r"images?|illustrations?|illustrated|grafik|graphics?|video|kamera|camera|design|"
+    r"photo(?:graphie)?s?|摄影|攝影|图片|圖片|图|圖|사진|영상|写真|撮影)\s*(?:by\s+)?[:：]"
+    r"[^,;|]*",
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
@@ -275,7 +289,9 @@ _NOT_MAIN = re.compile(
     r"share|social|respond|reply|snippet|card)",
     re.IGNORECASE,
 )
-_AUTHOR_HINT = re.compile(r"author|byline|autor|auteur|verfasser|firma", re.IGNORECASE)
+_AUTHOR_HINT = re.compile(
+    r"author|byline|autor|auteur|verfasser|firma|write-?by|written-?by|nick-?name", re.IGNORECASE
+)
 # Only elements that carry one of the attributes _byline_elements reads can be bylines.
 _BYLINE_CANDIDATES = lxml_etree.XPath(".//*[@class or @id or @itemprop or @rel or @data-testid]")
 _NAME_HINT = re.compile(r"(?:^|\s)(?:fn|\S*name)(?:$|\s)", re.IGNORECASE)
@@ -539,7 +555,17 @@ def _scholarly_meta_authors(tree: lxml_html.HtmlElement, *keys: str) -> list[str
 
 
 def _meta_authors(tree: lxml_html.HtmlElement) -> list[str]:
-    values = _meta_values(tree, "author", "article:author", "og:article:author", "sailthru.author")
+    values = _meta_values(
+        tree,
+        "author",
+        "article:author",
+        "og:article:author",
+        "sailthru.author",
+        "byline",
+        "byl",
+        "search.byline",
+        "parsely-author",
+    )
     return _split_names(v for v in values if not _URL.match(v))
 
 
@@ -783,6 +809,7 @@ def _split_names(values: Iterable[str], strict: bool = False) -> list[str]:
     names = []
     for value in values:
         value = _ANGLED.sub("", _SPACE.sub(" ", value).strip())
+        value = _OTHER_ROLE.sub("", value).strip()
         value = _SITE_SUFFIX.sub("", _BYLINE_PREFIX.sub("", value))
         value = _ROLE_SUFFIX.sub("", value)
         parts = [p for p in _SPLIT.split(value) if p and p.strip(" .")]
@@ -802,6 +829,7 @@ def _clean(name: str) -> str:
     name = _BYLINE_PREFIX.sub("", name.strip())
     name = _DATE.sub("", name)
     name = _ROLE_SUFFIX.sub("", name)
+    name = _TRAILING_ROLE.sub("", name)
     name = _SPACE.sub(" ", name).strip(" \t\"'“”„«»‚‘’|:,;·•–—-()[]")
     name = re.sub(r"^@", "", name)
     if not name or len(name) > 60 or len(name.split()) > 6:
@@ -815,8 +843,17 @@ def _clean(name: str) -> str:
     return name if _name_shaped(name) else ""
 
 
+# What may trail a name once a date is cut off ("Posted by jd on 2020-01-04"), and CJK
+# role words written after the name ("박상우 기자", "王明記者").
+_TRAILING_ROLE = re.compile(
+    r"(?:\s+(?:on|am|le|el|il|at|um|op|в)|\s*(?:기자|특파원|記者|记者|特派員|特派员|報導|报道))\s*$",
+    re.IGNORECASE,
+)
+
 _NOT_A_NAME = (
     r"by|von|admin|administrator|anonymous|unknown|guest|submitted|posted|published|written|"
+    r"updated|veröffentlicht|aktualisiert|erstellt|geschrieben|publié|publicado|pubblicato|"
+    r"geplaatst|gepostet|mis à jour|actualizado|aggiornato|"
     r"none|null|undefined|n/a|no author|not available|authors?|abstract|summary|contributors?|"
     r"various(?: authors)?|varios(?: autores)?|verschiedene(?: autoren)?|divers|multiple authors|"
     r"share|follow|more|profile|bio|info|details|contact|email|mail|home|menu|search|"
