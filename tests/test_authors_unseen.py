@@ -266,3 +266,34 @@ def test_published_on_label_is_no_name() -> None:
         '<a class="url fn n" href="/author/x">Ilse Brandt</a></span></span><p>Text.</p>'
     )
     assert authors(page(body=body)) == ["Ilse Brandt"]
+
+
+# --- bylines in post headers, footers and datelines -------------------------------------------
+
+
+def test_posted_by_line_credits_a_handle() -> None:
+    body = '<p>Post.</p><span class="meta">Posted by 7seas_dev on 2021-03-04</span>'
+    assert authors(page(body=body)) == ["7seas_dev"]
+
+
+def test_plain_by_line_still_needs_a_capital() -> None:
+    assert authors(page(body="<p>by the way, nothing</p>")) == []
+
+
+def test_byline_ends_at_the_line_break() -> None:
+    body = "<cite>By Nora Fitch<br>Example Sports<br><a href='/a'>Archive</a></cite><p>x</p>"
+    assert authors(page(body=body)) == ["Nora Fitch"]
+
+
+def test_chinese_dateline_reporters() -> None:
+    body = "<p>（東方社記者陳美玲高雄3日電）市政府今天表示，明天起...</p>"
+    assert authors(page(body=body)) == ["陳美玲"]
+    body = "<p>（東方社記者林志台北3日電）市政府今天表示...</p>"
+    assert authors(page(body=body)) == ["林志"]
+    body = "<p>新华社上海5月3日电（记者张伟、李娜）上海市今天...</p>"
+    assert authors(page(body=body)) == ["张伟", "李娜"]
+
+
+def test_photo_credit_with_reporter_word_is_no_dateline() -> None:
+    body = "<p>市政府今天表示，明天起開放。</p><p>中央社記者張新偉攝 112年2月21日</p>"
+    assert authors(page(body=body)) == []

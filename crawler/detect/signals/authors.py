@@ -598,7 +598,7 @@ def _byline_authors(tree: lxml_html.HtmlElement) -> list[str]:
             first_parent = element.getparent()
     if 0 < len(names) <= _MAX_BYLINE_NAMES:
         return names
-    return _prefixed_lines(body)
+    return _prefixed_lines(body) or _dateline_authors(body)
 
 
 # More names than this in one visible credit is a staff or contributor list (scholarly
@@ -743,11 +743,19 @@ def _author_lines(body: lxml_html.HtmlElement) -> list[str]:
 
 
 _PREFIXED = re.compile(
-    r"^\s*(?i:by|von|par|por)\s+(?P<names>[A-ZÀ-ÖØ-Þ\u0400-\u042f][^\n]{1,80})$", re.UNICODE
+    r"^\s*(?:(?i:by|von|par|por)\s+(?P<names>[A-ZÀ-ÖØ-Þ\u0400-\u042f][^\n]{1,80})"
+    # "Posted by" / "Written by" also credits a handle ("Posted by 00theway on ...")
+    r"|(?i:posted|written|published|geschrieben|verfasst|publié|publicado|escrito)\s+"
+    r"(?i:by|von|par|por)\s+(?P<handle>\S[^\n]{0,80}))$",
+    re.UNICODE,
 )
 
 
-_PREFIX_WORD = re.compile(r"\s*(?:by|von|par|por)\b", re.IGNORECASE)
+_PREFIX_WORD = re.compile(
+    r"\s*(?:(?:posted|written|published|geschrieben|verfasst|publié|publicado|escrito)\s+)?"
+    r"(?:by|von|par|por)\b",
+    re.IGNORECASE,
+)
 
 
 def _starts_with_prefix(element: lxml_html.HtmlElement) -> bool:
@@ -760,18 +768,73 @@ def _starts_with_prefix(element: lxml_html.HtmlElement) -> bool:
 
 def _prefixed_lines(body: lxml_html.HtmlElement) -> list[str]:
     """Short text blocks starting with "By"/"Von"/"Par"/"Por" followed by a capital."""
-    for element in body.iter("p", "div", "span", "address", "li", "small", "em", "strong", "td"):
+    for element in body.iter(*_PREFIXED_TAGS):
         if not _starts_with_prefix(element) or not _text_fits(element, 400):
             continue
-        text = _text(element)
+        text = _first_line(element)
         if len(text) > 90:
             continue
         match = _PREFIXED.match(text)
         if match and not _in_non_main(element):
-            names = _split_names([match.group("names")])
+            names = _split_names([match.group("names") or match.group("handle")])
             if names:
                 return names
     return []
+
+
+# Chinese news datelines: "（中央社記者王小明台北21日電）" and
+# "新华社北京5月3日电（记者张三、李四）".
+_DATELINE_PARAGRAPHS = lxml_etree.XPath(".//p[contains(., '記者') or contains(., '记者')]")
+_HAN = "\u4e00-\u9fff"
+_DATELINE_BEFORE = re.compile(
+    rf"^\s*[（(][^（()）]{{0,12}}?[記记]者\s*(?P<run>[{_HAN}、，, ]{{4,40}}?)\s*"
+    rf"\d{{1,2}}\s*日\s*(?:[專专]\s*)?[電电]"
+)
+_DATELINE_AFTER = re.compile(
+    rf"^[^（(]{{0,30}}[電电]\s*[（(]\s*[記记]者\s*(?P<names>[{_HAN}、，, ]{{2,40}}?)\s*[)）]"
+)
+
+
+def _dateline_authors(body: lxml_html.HtmlElement) -> list[str]:
+    """Reporters named in a Chinese news dateline at the start of a paragraph. Before the
+    place ("記者溫貴香台北"), a name is taken as 2 characters when name and place together
+    have 4, else 3 (Chinese personal names have 2 or 3, place names 2 to 4)."""
+    for paragraph in _DATELINE_PARAGRAPHS(body):
+        text = _text(paragraph)[:120]
+        after = _DATELINE_AFTER.match(text)
+        if after:
+            names = [n for n in re.split(r"[、，, ]+", after.group("names")) if 2 <= len(n) <= 4]
+        else:
+            before = _DATELINE_BEFORE.match(text)
+            if not before:
+                continue
+            parts = [p for p in re.split(r"[、，, ]+", before.group("run")) if p]
+            if not parts or len(parts[-1]) < 4:
+                continue
+            last = parts[-1]
+            names = [*parts[:-1], last[: 2 if len(last) == 4 else 3]]
+        if names and not _in_non_main(paragraph):
+            return names
+    return []
+
+
+_PREFIXED_TAGS = ("p", "div", "span", "address", "li", "small", "em", "strong", "td", "cite")
+
+
+def _first_line(element: lxml_html.HtmlElement) -> str:
+    """The element's text up to its first ``<br>`` ("By Jane Doe<br>Example.com")."""
+    parts = []
+    for event, node in lxml_etree.iterwalk(element, events=("start", "end")):
+        if not isinstance(node.tag, str):
+            continue
+        if event == "start":
+            if node.tag == "br":
+                break
+            if node.tag not in _SKIPPED_TEXT:
+                parts.append(node.text or "")
+        elif node is not element:
+            parts.append(node.tail or "")
+    return _SPACE.sub(" ", " ".join(parts)).strip()
 
 
 # --- cleaning and classification --------------------------------------------------------
