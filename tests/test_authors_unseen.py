@@ -297,3 +297,32 @@ def test_chinese_dateline_reporters() -> None:
 def test_photo_credit_with_reporter_word_is_no_dateline() -> None:
     body = "<p>市政府今天表示，明天起開放。</p><p>中央社記者張新偉攝 112年2月21日</p>"
     assert authors(page(body=body)) == []
+
+
+# --- personal sites --------------------------------------------------------------------------
+
+
+def test_handle_in_copyright_that_names_the_site() -> None:
+    head = '<link rel="canonical" href="https://ql7.github.io/posts/a/">'
+    assert authors(page(head), copyright_notice="© 2024 ql7") == ["ql7"]
+    head = '<title>On caching | moss.dev</title><meta property="og:site_name" content="mossdev">'
+    assert authors(page(head), copyright_notice="© 2024 mossdev.") == ["mossdev"]
+
+
+def test_brand_copyright_is_no_owner() -> None:
+    head = '<title>Release notes - Acme</title><meta property="og:site_name" content="Acme">'
+    assert authors(page(head), copyright_notice="© 2024 Acme") == []
+    # a handle that is not the site's name is not taken either
+    head = '<title>Release notes - Acme</title>'
+    assert authors(page(head), copyright_notice="© 2024 someone9") == []
+
+
+def test_site_titled_after_its_owner() -> None:
+    head = (
+        "<title>On focus - tuvok</title>"
+        '<link rel="alternate" type="application/atom+xml" title="Atom feed of tuvok\'s blog">'
+    )
+    assert authors(page(head)) == ["tuvok"]
+    head = '<link rel="alternate" type="application/rss+xml" title="Feed of Ida Marr\'s Blog">'
+    assert authors(page(head)) == ["Ida Marr"]
+    assert authors(page("<title>Google's Blog</title>")) == []

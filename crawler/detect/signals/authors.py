@@ -338,12 +338,59 @@ def extract_authors(
             if people:
                 return [_decapitalise(n) for n in _prefer_visible(people, visible)]
     if copyright_notice:
-        return [
+        people = [
             _decapitalise(n)
             for n in authors_from_copyright(copyright_notice)
             if not _is_organisation(n, orgs | publishers)
         ]
+        if people:
+            return people
+    return _site_owner(tree, copyright_notice, publishers | site)
+
+
+def _site_owner(
+    tree: lxml_html.HtmlElement, copyright_notice: str | None, site: set[str]
+) -> list[str]:
+    """The owner of a personal site, when nothing else credits anyone: a handle-shaped
+    copyright holder ("© 2024 jdoe42") that is also the site's name (title suffix, feed
+    title, ``og:site_name``, the user part of ``jdoe42.github.io``), or the name in a
+    site titled "X's blog". A capitalised single word ("© 2024 Acme") may be a company
+    and is not taken."""
+    for match in _PERSONAL_COPYRIGHT.finditer(copyright_notice or ""):
+        holder = _clean(_COPYRIGHT_TAIL.sub("", match.group("holder")).strip(" ."))
+        if holder and _handle_shaped(holder) and holder.casefold() in site:
+            return [holder]
+    title = tree.find(".//title")
+    texts = [*_FEED_TITLES(tree), *_meta_values(tree, "og:site_name", "application-name")]
+    if title is not None and title.text:
+        texts.append(title.text)
+    for text in texts:
+        match = _OWNED_SITE.search(text)
+        words = match.group("name").split() if match else []
+        for start in range(len(words)):  # "Feed of Jane Doe's blog": drop "of"
+            name = _clean(" ".join(words[start:]))
+            shaped = name and (_handle_shaped(name) or len(name.split()) > 1)
+            if shaped and not _is_organisation(name, set()):
+                return [name]
     return []
+
+
+# "raindev's blog", "Jane Doe's Homepage", "Feed of jdoe's weblog".
+_OWNED_SITE = re.compile(
+    r"(?P<name>[\w.\-]+(?:\s+[A-Z][\w.\-]*){0,2})['’]s\s+(?i:personal\s+)?"
+    r"(?i:blog|weblog|website|homepage|home page|site|notes|journal)\b"
+)
+
+
+def _handle_shaped(name: str) -> bool:
+    """One token written like a user name: all lower-case or with a digit ("raindev",
+    "0x574R"), not a capitalised word that may be a brand."""
+    return (
+        " " not in name
+        and len(name) >= 3
+        and (name.lower() == name or bool(_DIGITS.search(name)))
+        and not _is_organisation(name, set())
+    )
 
 
 def _candidates(
@@ -1080,9 +1127,32 @@ def _site_names(
         labels = [x for x in host.split(".") if x not in ("www", "m", "amp")]
         if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL:
             labels = labels[:-1]  # news.example.com.tw -> example
+        if len(labels) >= 3 and ".".join(labels[-2:]) in _PERSONAL_HOSTS:
+            labels = labels[:-1]  # jdoe.github.io -> jdoe
         if len(labels) >= 2:
             publishers.add(labels[-2])
+    names.update(_FEED_TITLES(tree))
     return _name_keys(orgs), _name_keys(publishers), _name_keys(names)
+
+
+_FEED_TITLES = lxml_etree.XPath(
+    "//head/link[@rel='alternate'][contains(@type, 'rss') or contains(@type, 'atom')]/@title"
+)
+# Hosts that give each user a subdomain: the user's label names the site.
+_PERSONAL_HOSTS = frozenset(
+    {
+        "github.io",
+        "gitlab.io",
+        "codeberg.page",
+        "netlify.app",
+        "vercel.app",
+        "pages.dev",
+        "blogspot.com",
+        "wordpress.com",
+        "neocities.org",
+        "substack.com",
+    }
+)
 
 
 def _name_keys(names: Iterable[str]) -> set[str]:
