@@ -570,3 +570,16 @@ def test_a_notice_after_a_whole_section_with_pictures_is_no_photo_credit() -> No
     photo = article_page(article_end='<div class="pic"><img src="/uploads/harbour.jpg" '
                          'alt="Harbour"></div><p>© 2024 Jane Doe</p>')
     assert inspect(photo, url=URL)["license"] == "NOASSERTION"
+
+
+def test_a_figures_credit_in_microdata_is_no_copyright_notice_of_the_page() -> None:
+    html = page(footer="<p>Example Magazine</p>").replace(
+        "<article>", '<article itemscope itemtype="https://schema.org/Article">'
+    ).replace("</article>", '<figure><img src="/a.jpg" alt=""><figcaption><span '
+              'itemprop="copyrightHolder">Credit Illustration by Ann Artist</span>'
+              "</figcaption></figure></article>")
+    record = inspect(html, url=URL)
+    assert record["license"] == "NOASSERTION"
+    ld = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": '
+          '"Article", "copyrightHolder": "Photo: Ann Artist"}</script>')
+    assert inspect(page(footer="<p>Example</p>", head=ld), url=URL)["license"] == "NOASSERTION"

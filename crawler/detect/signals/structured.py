@@ -68,6 +68,12 @@ MAIN_TYPES = frozenset(
 # A ``WebSite`` item's license is a site-wide statement, like a theme footer's.
 SITE_TYPES = frozenset({"website"})
 _LICENSE_KEYS = ("license", "http://schema.org/license", "https://schema.org/license")
+# A copyright value that credits a picture, not the text.
+_CREDIT = re.compile(
+    r"\s*(?:credits?|photos?|photograph\w*|illustrations?|images?|pictures?|fotos?|bild\w*|"
+    r"graphics?|video)\b",
+    re.I,
+)
 _COPYRIGHT_KEYS = ("copyrightNotice", "copyrightHolder", "copyrightYear")
 _RDFA_LICENSE = ("http://creativecommons.org/ns#license", "http://purl.org/dc/terms/license")
 
@@ -138,7 +144,7 @@ def _walk(item: Any, main: bool, source: Kind) -> Iterator[Evidence]:
     if "properties" in item and source == Kind.MICRODATA:
         item = {"@type": item.get("type"), **item["properties"]}
     types = _types(item)
-    if main and types & MAIN_TYPES:
+    if main and source == Kind.JSONLD and types & MAIN_TYPES:
         notice = _copyright_notice(item)
         if notice:
             place = Where(source)
@@ -171,10 +177,15 @@ def _copyright_notice(item: dict[str, Any]) -> str | None:
     """The main entity's copyright as a notice ("copyrightYear 2023; copyrightHolder
     https://techcrunch.com/#organization"): schema.org's ``copyrightNotice``,
     ``copyrightHolder`` or ``copyrightYear``, the same statement a visible "© 2023
-    TechCrunch" makes. ``None`` when it has none."""
+    TechCrunch" makes. ``None`` when it has none. Read from JSON-LD only: microdata
+    gathers every ``itemprop`` below the article into it, image credits of its figures
+    too ("Credit Illustration by ..."), and a value that reads as a media credit is
+    skipped."""
     parts = []
     for key in _COPYRIGHT_KEYS:
-        values = [v for v in _license_values(item.get(key)) if v.strip()]
+        values = [
+            v for v in _license_values(item.get(key)) if v.strip() and not _CREDIT.match(v)
+        ]
         if not values and isinstance(item.get(key), int):
             values = [str(item[key])]
         if values:
