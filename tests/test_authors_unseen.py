@@ -326,3 +326,25 @@ def test_site_titled_after_its_owner() -> None:
     head = '<link rel="alternate" type="application/rss+xml" title="Feed of Ida Marr\'s Blog">'
     assert authors(page(head)) == ["Ida Marr"]
     assert authors(page("<title>Google's Blog</title>")) == []
+    # a post title about someone's blog is not the site's name
+    assert authors(page("<title>Reading my friend's blog - Notes</title>")) == []
+    head = '<link rel="alternate" type="application/rss+xml" title="friend\'s blog">'
+    assert authors(page(head)) == []
+
+
+def test_author_line_of_a_reviewed_book_is_no_credit() -> None:
+    body = (
+        "<h1>Review: The Long Tide</h1><p>Author: Imre Vass</p><p>Publisher: Tide Press</p>"
+        "<p>ISBN: 978-0-00-000000-0</p><p>This novel...</p>"
+    )
+    assert authors(page(body=body)) == []
+
+
+def test_author_line_in_highlighted_source_is_no_credit() -> None:
+    body = '<div class="highlight"><pre>"""\nAuthor: Ola Nord\n"""\nimport os</pre></div>'
+    assert authors(page(body=body)) == []
+
+
+def test_trailing_lowercase_word_only_is_cut() -> None:
+    assert authors(page('<meta name="author" content="Thanh Le">')) == ["Thanh Le"]
+    assert authors(page('<meta name="author" content="作者 王芳">')) == ["王芳"]

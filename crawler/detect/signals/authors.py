@@ -250,7 +250,7 @@ _BYLINE_PREFIX = re.compile(
     r"(?:\s*[:：]\s*|\s+)"
     # CJK role labels: some run straight into the name ("記者溫貴香"), others need a colon
     r"|(?:本文作者|文章作者|記者|记者|撰文|撰稿|筆者|기자)\s*[:：/／]?\s*"
-    r"|(?:作者|文|著|글)\s*[:：/／]\s*)",
+    r"|作者(?:\s*[:：/／]\s*|\s+)|(?:文|著|글)\s*[:：/／]\s*)",
     re.IGNORECASE,
 )
 # A credit for pictures, video or design inside a byline ("Text: A, Photos: B"): its
@@ -353,24 +353,27 @@ def _site_owner(
 ) -> list[str]:
     """The owner of a personal site, when nothing else credits anyone: a handle-shaped
     copyright holder ("© 2024 jdoe42") that is also the site's name (title suffix, feed
-    title, ``og:site_name``, the user part of ``jdoe42.github.io``), or the name in a
-    site titled "X's blog". A capitalised single word ("© 2024 Acme") may be a company
-    and is not taken."""
+    title, ``og:site_name``, the user part of ``jdoe42.github.io``), or the X of a site
+    named "X's blog" (site name, feed title or the site part of the ``<title>``; a single
+    word only when it is the site's name too). A capitalised single word ("© 2024 Acme")
+    may be a company and is not taken."""
     for match in _PERSONAL_COPYRIGHT.finditer(copyright_notice or ""):
         holder = _clean(_COPYRIGHT_TAIL.sub("", match.group("holder")).strip(" ."))
         if holder and _handle_shaped(holder) and holder.casefold() in site:
             return [holder]
-    title = tree.find(".//title")
     texts = [*_FEED_TITLES(tree), *_meta_values(tree, "og:site_name", "application-name")]
+    title = tree.find(".//title")
     if title is not None and title.text:
-        texts.append(title.text)
+        texts.append(_TITLE_SEPARATOR.split(title.text.strip())[-1])  # the site part
     for text in texts:
         match = _OWNED_SITE.search(text)
         words = match.group("name").split() if match else []
         for start in range(len(words)):  # "Feed of Jane Doe's blog": drop "of"
             name = _clean(" ".join(words[start:]))
-            shaped = name and (_handle_shaped(name) or len(name.split()) > 1)
-            if shaped and not _is_organisation(name, set()):
+            if not name or _is_organisation(name, set()):
+                continue
+            # a single word must also be the site's name ("raindev" of raindev.io)
+            if len(name.split()) > 1 or (_handle_shaped(name) and name.casefold() in site):
                 return [name]
     return []
 
@@ -771,17 +774,52 @@ _AUTHOR_LINE = re.compile(
 _PARENTHESISED = re.compile(r"\s*[(（][^)）]*[)）]")
 
 
+_BIBLIOGRAPHIC = re.compile(
+    r"\b(?:isbn|publisher|verlag|éditeur|editorial|editore|pages|seiten|price|preis|prix|"
+    r"format|binding|paperback|hardcover)\s*[:：]",
+    re.IGNORECASE,
+)
+_CODE_MARK = re.compile(r"highlight|code|source|syntax|lang(?:uage)?-", re.IGNORECASE)
+
+
+def _in_code(element: lxml_html.HtmlElement) -> bool:
+    """Inside a code listing: ``<code>`` / ``<kbd>`` / ``<samp>`` / ``<script>``, or a block
+    whose class says highlighted source code."""
+    for node in (element, *_take(element.iterancestors(), 4)):
+        if node.tag in ("code", "kbd", "samp", "script", "style", "textarea"):
+            return True
+        if _CODE_MARK.search(node.get("class") or ""):
+            return True
+    return False
+
+
+def _take(items: Iterable[Any], count: int) -> list[Any]:
+    """The first ``count`` items."""
+    out = []
+    for item in items:
+        if len(out) == count:
+            break
+        out.append(item)
+    return out
+
+
 def _author_lines(body: lxml_html.HtmlElement) -> list[str]:
     """The first "Author: Name" line of the page's text outside code, comments and
-    sidebars; a parenthesised aside ("(AKA ...)", "(ed.)") is dropped."""
+    sidebars; a parenthesised aside ("(AKA ...)", "(ed.)") is dropped. A line inside a
+    bibliographic record ("Publisher:", "ISBN:" nearby: a reviewed book) is not the
+    page's credit."""
     for node in _AUTHOR_LINE_NODES(body):
         match = _AUTHOR_LINE.search(node)
         if not match:
             continue
         parent = node.getparent()
-        if parent is None or parent.tag in ("code", "script", "style", "textarea"):
+        if parent is None or _in_code(parent) or _in_non_main(parent):
             continue
-        if _in_non_main(parent):
+        nearby = [node[max(0, match.start() - 300) : match.end() + 300]]
+        for sibling in (*_take(parent.itersiblings(preceding=True), 3),
+                        *_take(parent.itersiblings(), 3)):
+            nearby.append(_text(sibling)[:300] if isinstance(sibling.tag, str) else "")
+        if _BIBLIOGRAPHIC.search(" ".join(nearby)):
             continue
         names = _split_names([_PARENTHESISED.sub("", match.group("names"))], strict=True)
         if names:
@@ -955,9 +993,9 @@ def _clean(name: str) -> str:
 
 # What may trail a name once a date is cut off ("Posted by jd on 2020-01-04"), and CJK
 # role words written after the name ("박상우 기자", "王明記者").
+# (Lower-case only: "Thanh Le" and "Um" are names.)
 _TRAILING_ROLE = re.compile(
-    r"(?:\s+(?:on|am|le|el|il|at|um|op|в)|\s*(?:기자|특파원|記者|记者|特派員|特派员|報導|报道))\s*$",
-    re.IGNORECASE,
+    r"(?:\s+(?:on|am|le|el|il|at|um|op|в)|\s*(?:기자|특파원|記者|记者|特派員|特派员|報導|报道))\s*$"
 )
 
 _NOT_A_NAME = (
