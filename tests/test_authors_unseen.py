@@ -348,3 +348,11 @@ def test_author_line_in_highlighted_source_is_no_credit() -> None:
 def test_trailing_lowercase_word_only_is_cut() -> None:
     assert authors(page('<meta name="author" content="Thanh Le">')) == ["Thanh Le"]
     assert authors(page('<meta name="author" content="作者 王芳">')) == ["王芳"]
+
+
+def test_role_after_the_names_without_a_separator() -> None:
+    body = (
+        '<div class="author">Par <strong>MARC DURAND</strong>, <strong>ALICE ROY</strong> '
+        "Envoyés spéciaux à Lyon</div><p>Texte.</p>"
+    )
+    assert authors(page(body=body)) == ["Marc Durand", "Alice Roy"]

@@ -253,6 +253,13 @@ _BYLINE_PREFIX = re.compile(
     r"|作者(?:\s*[:：/／]\s*|\s+)|(?:文|著|글)\s*[:：/／]\s*)",
     re.IGNORECASE,
 )
+# A role written after the names without a separator ("A, B Envoyés spéciaux à Toulouse").
+_ROLE_TAIL = re.compile(
+    r"\s+(?:envoy[ée]e?s?\s+sp[ée]cia(?:l|le|ux|les)|correspondant(?:e|s|es)?\b|"
+    r"special\s+correspondents?|staff\s+writers?|enviad[oa]s?\s+especial(?:es)?|"
+    r"inviat[oi]\s+special[ei]|sonderkorrespondent(?:in)?)\b.*$",
+    re.IGNORECASE,
+)
 # A credit for pictures, video or design inside a byline ("Text: A, Photos: B"): its
 # names are not authors of the text.
 _OTHER_ROLE = re.compile(
@@ -957,7 +964,7 @@ def _split_names(values: Iterable[str], strict: bool = False) -> list[str]:
     names = []
     for value in values:
         value = _ANGLED.sub("", _SPACE.sub(" ", value).strip())
-        value = _OTHER_ROLE.sub("", value).strip()
+        value = _ROLE_TAIL.sub("", _OTHER_ROLE.sub("", value)).strip()
         value = _SITE_SUFFIX.sub("", _BYLINE_PREFIX.sub("", value))
         value = _ROLE_SUFFIX.sub("", value)
         parts = [p for p in _SPLIT.split(value) if p and p.strip(" .")]
