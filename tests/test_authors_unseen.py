@@ -122,10 +122,7 @@ def test_slogans_and_section_labels_are_no_names() -> None:
 
 def test_author_dropdown_and_staff_lists_are_no_byline() -> None:
     options = "".join(f"<option>Writer{i}, Name{i}</option>" for i in range(30))
-    body = (
-        f'<div class="author-search"><select>{options}</select></div>'
-        '<p>Text.</p>'
-    )
+    body = f'<div class="author-search"><select>{options}</select></div><p>Text.</p>'
     head = '<meta name="author" content="Rosa Vidal">'
     assert authors(page(head, body)) == ["Rosa Vidal"]
     staff = "".join(
@@ -173,10 +170,7 @@ def test_etext_header_author_line() -> None:
 
 
 def test_author_line_beats_a_class_marked_signature_in_the_text() -> None:
-    body = (
-        "<p>Author: Gerrit Vos</p><p>Poem.</p>"
-        '<p class="author">HOLLAND.</p><p>More.</p>'
-    )
+    body = '<p>Author: Gerrit Vos</p><p>Poem.</p><p class="author">HOLLAND.</p><p>More.</p>'
     assert authors(page(body=body)) == ["Gerrit Vos"]
 
 
@@ -200,7 +194,7 @@ def test_qa_page_credits_the_asker_and_each_answerer_in_microdata() -> None:
         '<span itemprop="name">EditorBot</span></span>'
         '<div itemprop="acceptedAnswer" itemscope itemtype="https://schema.org/Answer">'
         '<span itemprop="author" itemscope itemtype="https://schema.org/Person">'
-        "<span itemprop=\"name\">Ana d'Ortega</span></span></div>"
+        '<span itemprop="name">Ana d\'Ortega</span></span></div>'
         '<div itemprop="suggestedAnswer" itemscope itemtype="https://schema.org/Answer">'
         '<span itemprop="author" itemscope itemtype="https://schema.org/Person">'
         '<span itemprop="name">quill_9</span></span></div>'
@@ -223,8 +217,10 @@ def test_question_in_json_ld_credits_answerers() -> None:
 
 
 def test_article_with_two_authors_keeps_both() -> None:
-    data = {"@type": "Article", "author": [{"@type": "Person", "name": "Mo Lin"},
-                                           {"@type": "Person", "name": "Kit Parr"}]}
+    data = {
+        "@type": "Article",
+        "author": [{"@type": "Person", "name": "Mo Lin"}, {"@type": "Person", "name": "Kit Parr"}],
+    }
     assert authors(page(jsonld(data))) == ["Mo Lin", "Kit Parr"]
 
 
@@ -313,7 +309,7 @@ def test_brand_copyright_is_no_owner() -> None:
     head = '<title>Release notes - Acme</title><meta property="og:site_name" content="Acme">'
     assert authors(page(head), copyright_notice="© 2024 Acme") == []
     # a handle that is not the site's name is not taken either
-    head = '<title>Release notes - Acme</title>'
+    head = "<title>Release notes - Acme</title>"
     assert authors(page(head), copyright_notice="© 2024 someone9") == []
 
 

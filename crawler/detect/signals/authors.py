@@ -5,25 +5,35 @@ Sources are read strongest first (SPEC §2 "Authorship"):
 1. ``citation_author`` / ``citation_authors`` (scholarly: many, in order, "Last, First"
    flipped);
 2. the page's main structured-data entity (JSON-LD incl. ``@graph`` and ``@id``
-   references, then microdata): ``author`` / ``creator``; authors of embedded media
-   objects, ``comment`` items, ``hasPart`` and other nested entities are ignored;
+   references, then microdata): ``author`` / ``creator``; on a question-and-answer page
+   (``QAPage`` / ``Question``) the asker and each answer's poster; authors of embedded
+   media objects, ``comment`` items, ``hasPart`` and other nested entities are ignored;
 3. ``dc.creator`` / ``DC.creator`` / ``dcterms.creator``;
-4. visible credits: an "Author:" field, elements whose class/id/itemprop/rel says
-   ``author`` or ``byline`` (outside comment sections, related-article teasers, widgets,
-   captions and sidebars), then short "By Jane Doe" / "Von ..." / "Par ..." / "Por ..." lines;
-5. ``<meta name="author">`` and ``article:author`` (a profile URL is not a name);
+4. visible credits: an "Author:" field or text line (e-text headers; not inside code or a
+   reviewed book's record), elements whose class/id/itemprop/rel says ``author`` or
+   ``byline`` (outside comment sections, related-article teasers, widgets, captions and
+   sidebars; a list of more than 12 names is a staff list), short "By Jane Doe" / "Posted
+   by jdoe on ..." / "Von ..." / "Par ..." lines, Chinese news datelines (記者 X);
+5. ``<meta name="author">``, ``article:author``, ``byline`` metas (a profile URL is not a
+   name);
 6. trafilatura's metadata author (names separated by ``; ``);
 7. ccREL ``cc:attributionName``;
-8. a personal copyright line ("© 2021 Jane Doe") when nothing else names a person.
+8. a personal copyright line ("© 2021 Jane Doe") when nothing else names a person;
+9. the owner of a personal site: a handle-shaped copyright holder that is the site's name
+   ("© 2024 jdoe" on jdoe.github.io), or X of a site named "X's blog".
 
 The first source that yields at least one person wins; a visible byline replaces it when
 it names the same people more fully (extra co-authors, or "Zhenyu Xu" for "Xu Z").
-Organisations (newsrooms, publishers, editorial teams, words such as GmbH / News /
-Redaktion) are not returned: the dev set labels organisation-only credits as no author. A
-credit equal to the publisher's name or the site's domain is treated as an organisation
-unless no other source names anyone (a personal site named after its author). Names are
-cleaned ("By ", " | Site", e-mails, URLs, dates, role words) and de-duplicated
-case-insensitively; handles stay as shown.
+Organisations (newsrooms, publishers, wire agencies such as AP or 新华社, editorial teams,
+words such as GmbH / News / Redaktion, CJK endings such as 网 / 社 / 일보) are not returned:
+the dev set labels organisation-only credits as no author. A credit equal to the site's
+name (publisher, ``og:site_name``, JSON-LD ``WebSite``, ``<title>`` suffix, feed title,
+domain, or the first words of one of them) is an organisation unless no other source names
+anyone (a personal site named after its author); one that the JSON-LD types only as an
+Organization never counts. Names are cleaned ("By ", role labels such as "Text:",
+"記者", "기자", "كتبت", picture credits, " | Site", e-mails, URLs, dates, role words),
+all-caps names are title-cased, placeholders ("No Author", "Various") and slogans are
+dropped, and names are de-duplicated case-insensitively; handles stay as shown.
 """
 
 from __future__ import annotations
@@ -823,8 +833,10 @@ def _author_lines(body: lxml_html.HtmlElement) -> list[str]:
         if parent is None or _in_code(parent) or _in_non_main(parent):
             continue
         nearby = [node[max(0, match.start() - 300) : match.end() + 300]]
-        for sibling in (*_take(parent.itersiblings(preceding=True), 3),
-                        *_take(parent.itersiblings(), 3)):
+        for sibling in (
+            *_take(parent.itersiblings(preceding=True), 3),
+            *_take(parent.itersiblings(), 3),
+        ):
             nearby.append(_text(sibling)[:300] if isinstance(sibling.tag, str) else "")
         if _BIBLIOGRAPHIC.search(" ".join(nearby)):
             continue
@@ -1085,13 +1097,65 @@ def _decapitalise(name: str) -> str:
 _AGENCIES = frozenset(
     n.lower()
     for n in (
-        "AP", "AFP", "Reuters", "dpa", "APA", "ANSA", "EFE", "EPA", "UPI", "AAP", "PTI", "IANS",
-        "Kyodo", "Jiji", "Yonhap", "Xinhua", "TASS", "RIA Novosti", "Interfax", "Ukrinform",
-        "Anadolu", "AA", "İHA", "IHA", "DHA", "ANKA", "SDA", "KNA", "epd", "KEYSTONE-SDA",
-        "Belga", "ANP", "NTB", "Ritzau", "STT", "PAP", "CTK", "ČTK", "MTI", "Agerpres",
-        "Lusa", "ANA-MPA", "Bernama", "Antara", "QNA", "KUNA", "IRNA",
-        "新华社", "新華社", "中新社", "中央社", "中通社", "共同通信", "時事通信", "연합뉴스",
-        "뉴시스", "뉴스1", "Associated Press", "Agence France-Presse",
+        "AP",
+        "AFP",
+        "Reuters",
+        "dpa",
+        "APA",
+        "ANSA",
+        "EFE",
+        "EPA",
+        "UPI",
+        "AAP",
+        "PTI",
+        "IANS",
+        "Kyodo",
+        "Jiji",
+        "Yonhap",
+        "Xinhua",
+        "TASS",
+        "RIA Novosti",
+        "Interfax",
+        "Ukrinform",
+        "Anadolu",
+        "AA",
+        "İHA",
+        "IHA",
+        "DHA",
+        "ANKA",
+        "SDA",
+        "KNA",
+        "epd",
+        "KEYSTONE-SDA",
+        "Belga",
+        "ANP",
+        "NTB",
+        "Ritzau",
+        "STT",
+        "PAP",
+        "CTK",
+        "ČTK",
+        "MTI",
+        "Agerpres",
+        "Lusa",
+        "ANA-MPA",
+        "Bernama",
+        "Antara",
+        "QNA",
+        "KUNA",
+        "IRNA",
+        "新华社",
+        "新華社",
+        "中新社",
+        "中央社",
+        "中通社",
+        "共同通信",
+        "時事通信",
+        "연합뉴스",
+        "뉴시스",
+        "뉴스1",
+        "Associated Press",
+        "Agence France-Presse",
     )
 )
 
@@ -1111,10 +1175,36 @@ def _is_organisation(name: str, org_names: set[str]) -> bool:
 # Endings of Chinese, Japanese and Korean organisation names: site (网), agency or press
 # (社), paper (报, 日报, 新闻, 신문, 일보), broadcaster (台, 방송), bureau, company.
 _CJK_ORG_ENDINGS = (
-    "网", "網", "社", "报", "報", "电视台", "電視台", "电台", "電台", "局", "公司",
-    "集团", "集團", "中心", "新闻", "新聞",
-    "杂志", "雜誌", "周刊", "週刊", "新聞社", "通信", "日報", "신문", "일보", "방송", "뉴스",
-    "닷컴", "통신", "미디어",
+    "网",
+    "網",
+    "社",
+    "报",
+    "報",
+    "电视台",
+    "電視台",
+    "电台",
+    "電台",
+    "局",
+    "公司",
+    "集团",
+    "集團",
+    "中心",
+    "新闻",
+    "新聞",
+    "杂志",
+    "雜誌",
+    "周刊",
+    "週刊",
+    "新聞社",
+    "通信",
+    "日報",
+    "신문",
+    "일보",
+    "방송",
+    "뉴스",
+    "닷컴",
+    "통신",
+    "미디어",
 )
 
 
