@@ -352,3 +352,13 @@ def test_role_after_the_names_without_a_separator() -> None:
         "Envoyés spéciaux à Lyon</div><p>Texte.</p>"
     )
     assert authors(page(body=body)) == ["Marc Durand", "Alice Roy"]
+
+
+def test_short_coauthor_byline_credits_each_linked_author() -> None:
+    body = (
+        '<div class="article_byline"><b>Co-authored by</b> '
+        '<a href="/Author/Rui-Sato" class="coauthor_link">Rui Sato</a> and '
+        '<a href="/Author/Eve-Lund" class="coauthor_link">Eve Lund</a> '
+        "Last Updated: May 3, 2024</div><p>Text.</p>"
+    )
+    assert authors(page(body=body)) == ["Rui Sato", "Eve Lund"]

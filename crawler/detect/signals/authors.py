@@ -716,7 +716,7 @@ def _is_author_link(link: lxml_html.HtmlElement) -> bool:
     """An ``<a>`` that credits an author: ``rel=author``, an author URL or class."""
     return (
         "author" in (link.get("rel") or "").lower()
-        or "author" in (link.get("href") or "")
+        or "author" in (link.get("href") or "").lower()
         or bool(_AUTHOR_HINT.search(link.get("class") or ""))
     )
 
@@ -749,10 +749,10 @@ def _names_in_byline(element: lxml_html.HtmlElement) -> list[str]:
     ]
     if named:
         return _split_names(_text(e) for e in named)
-    text = _text(element)
-    names = _split_names([text], strict=True)
-    if names or len(text) <= 120:
+    names = _split_names([_text(element)], strict=True)
+    if names:
         return names
+    # "Co-authored by <a>A</a> and <a>B</a> Last updated ...": the credited links
     return _split_names(_text(a) for a in element.iter("a") if _is_author_link(a))
 
 
