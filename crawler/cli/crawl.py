@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.site.user_policy import SitePolicy
-
 SPIDERS = ("site", "sitemap", "urls")
 #: File in the job folder that keeps the crawl id across resumes.
 JOB_STATE_FILE = "licrawl-job.json"
@@ -173,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         return _fail("--workers must be >= 1")
     if args.site_policy is not None:
+        from crawler.site.user_policy import SitePolicy
+
         try:
             SitePolicy.load(args.site_policy)
         except ValueError as exc:

@@ -8,9 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crawler.core.evidence import Evidence, Kind, omitted_count
-from crawler.site.user_policy import SitePolicy, SitePolicyError
-
 #: Evidence lines ``licrawl inspect`` prints before summing up the rest.
 SHOWN_EVIDENCE = 40
 _EPILOG = """examples:
@@ -62,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     site policy file, or the ``--header`` option."""
     from crawler.detect.extract import InspectError
     from crawler.detect.inspect import inspect
+    from crawler.site.user_policy import SitePolicy, SitePolicyError
 
     source = "standard input" if args.file == "-" else args.file
     try:
@@ -129,6 +127,8 @@ def evidence_lines(evidence: list[dict[str, Any]]) -> list[str]:
     """The evidence, strongest first, at most :data:`SHOWN_EVIDENCE` lines; what is left
     out (by the record's own bound, see :func:`crawler.core.evidence.bound_evidence`, or
     here) is summed up as "... and 49,990 more" lines."""
+    from crawler.core.evidence import Evidence, Kind, omitted_count
+
     if not evidence:
         return ["  (no license or rights signal on the page)"]
     shown = [ev for ev in evidence if ev["kind"] != Kind.OMITTED]

@@ -7,8 +7,6 @@ import os
 import sys
 from pathlib import Path
 
-from crawler.site.user_policy import SitePolicy
-
 DESCRIPTION = """\
 Read WARC files (licrawl's own, Common Crawl's, any gzip or plain WARC), run license,
 author and opt-out detection on every HTML response in worker processes, and write
@@ -52,13 +50,18 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Check the inputs, process the WARCs, print the summary."""
-    from crawler.stages.process import process_warcs
-    from crawler.store.warc import WarcFormatError, check_warc
-
     if args.workers < 1:
         return _fail("--workers must be at least 1")
     if args.timeout <= 0:
         return _fail("--timeout must be positive")
+    # The workers' fork server imports detection on one core while this process imports
+    # the rest (WARC reading, Parquet, SPDX) on the other.
+    from crawler.stages.pool import DETECT_PRELOAD, start_forkserver
+
+    start_forkserver(DETECT_PRELOAD)
+    from crawler.site.user_policy import SitePolicy
+    from crawler.stages.process import process_warcs
+    from crawler.store.warc import WarcFormatError, check_warc
     try:
         for path in args.warcs:
             check_warc(path)

@@ -9,7 +9,6 @@ from importlib import resources
 from pathlib import Path
 
 from crawler.cli.crawl import job_crawl_id, job_settings, run_crawl
-from crawler.demo.localsite import LocalSite, static_handler
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"licrawl serve-demo: {args.out} is not empty; the demo crawls into a new "
               f"folder (remove it, or give another --out)", file=sys.stderr)
         return 2
+    from crawler.demo.localsite import LocalSite, static_handler
+
     try:
         site = LocalSite(static_handler(demo_root()), port=args.port).start()
     except OSError as exc:

@@ -42,7 +42,7 @@ from crawler.licenses.ids import ALL_RIGHTS_RESERVED, NOASSERTION
 from crawler.site.context import SiteContext
 from crawler.site.user_policy import SitePolicy
 
-__all__ = ["InspectError", "inspect"]
+__all__ = ["InspectError", "inspect", "warm_up"]
 
 _CANONICAL = lxml.etree.XPath(
     "//link[@href][contains(concat(' ', normalize-space(translate("
@@ -108,6 +108,12 @@ def inspect(
         "text_sha1": hashlib.sha1(main.text.encode("utf-8")).hexdigest(),
         "canonical_url": _canonical(page),
     }
+
+
+def warm_up() -> None:
+    """Load now what :func:`inspect` would load on its first page (py3langid's language
+    model); for processes that fork workers after calling this."""
+    py3langid.classify("licrawl")
 
 
 def _license_evidence(

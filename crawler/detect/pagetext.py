@@ -127,54 +127,74 @@ class PageText:
 
 
 def page_text(tree: lxml.html.HtmlElement) -> PageText:
-    """Collect the visible text of ``tree``'s body (the whole tree if it has none)."""
+    """Collect the visible text of ``tree``'s body (the whole tree if it has none).
+
+    One walk in document order over a stack of child iterators (no recursion, so any depth
+    of nesting is fine): an element's text belongs to it, its tail to its parent; a block
+    element starts and ends a line; comments, processing instructions and the skipped
+    elements add only their tails.
+    """
     body = tree.find("body")
     root = body if body is not None else tree
     parts: list[str] = []
     starts: list[int] = []
     owners: list[lxml.etree._Element] = []
     length = 0
+    # Whether the text so far ends in a space or a line break (or is empty): a chunk that
+    # is only white space adds nothing then.
+    blank_end = True
+    space = _SPACE.sub
 
-    def add(text: str | None, owner: lxml.etree._Element) -> None:
-        nonlocal length
-        if not text:
-            return
-        chunk = _SPACE.sub(" ", text)
-        if chunk == " " and (not parts or parts[-1].endswith((" ", "\n"))):
+    def add(text: str, owner: lxml.etree._Element) -> None:
+        nonlocal length, blank_end
+        chunk = space(" ", text)
+        if chunk == " " and blank_end:
             return
         starts.append(length)
         owners.append(owner)
         parts.append(chunk)
         length += len(chunk)
+        blank_end = chunk[-1] in " \n"
 
     def newline(owner: lxml.etree._Element) -> None:
-        nonlocal length
-        if parts and not parts[-1].endswith("\n"):
+        nonlocal length, blank_end
+        if parts and parts[-1][-1] != "\n":
             starts.append(length)
             owners.append(owner)
             parts.append("\n")
             length += 1
+            blank_end = True
 
-    # Iterative walk: ("open", el) visits an element, ("close", el) ends it and adds its tail.
-    stack: list[tuple[str, lxml.etree._Element]] = [("open", root)]
-    while stack:
-        action, el = stack.pop()
-        tag = el.tag if isinstance(el.tag, str) else None
-        if action == "close":
+    tag = root.tag
+    if not isinstance(tag, str) or tag.lower() in _SKIP:
+        return PageText("", starts, owners)
+    if tag in _BLOCK:
+        newline(root)
+    if root.text:
+        add(root.text, root)
+    # open[i] is the element whose children iters[i] walks.
+    opened: list[lxml.etree._Element] = [root]
+    iters = [iter(root)]
+    while iters:
+        parent = opened[-1]
+        for el in iters[-1]:
+            tag = el.tag
+            if not isinstance(tag, str) or tag.lower() in _SKIP:
+                if el.tail:
+                    add(el.tail, parent)
+                continue
             if tag in _BLOCK:
                 newline(el)
-            parent = el.getparent()
-            if el is not root and parent is not None:
-                add(el.tail, parent)
-            continue
-        if tag is None or tag.lower() in _SKIP:
-            parent = el.getparent()
-            if el is not root and parent is not None:
-                add(el.tail, parent)
-            continue
-        if tag in _BLOCK:
-            newline(el)
-        add(el.text, el)
-        stack.append(("close", el))
-        stack.extend(("open", child) for child in reversed(el))
+            if el.text:
+                add(el.text, el)
+            opened.append(el)
+            iters.append(iter(el))
+            break
+        else:  # every child of ``parent`` done: close it
+            iters.pop()
+            opened.pop()
+            if parent.tag in _BLOCK:
+                newline(parent)
+            if opened and parent.tail:
+                add(parent.tail, opened[-1])
     return PageText("".join(parts), starts, owners)

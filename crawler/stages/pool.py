@@ -15,6 +15,9 @@ from typing import Any
 
 from pebble import ProcessPool
 
+DETECT_PRELOAD = ("crawler.stages.detect_server",)
+"""What the fork server of detection workers imports (:mod:`crawler.stages.detect_server`)."""
+
 
 def process_pool(workers: int, *, preload: Iterable[str] = (), max_tasks: int = 0,
                  initializer: Callable[..., Any] | None = None,
@@ -26,3 +29,18 @@ def process_pool(workers: int, *, preload: Iterable[str] = (), max_tasks: int = 
     context.set_forkserver_preload(list(preload))
     return ProcessPool(max_workers=max(1, workers), max_tasks=max_tasks,
                        initializer=initializer, initargs=initargs, context=context)
+
+
+def start_forkserver(preload: Iterable[str]) -> None:
+    """Start the fork server now, importing ``preload``, without waiting for it.
+
+    A program that will use a pool calls this before its own slow imports and set-up: the
+    fork server imports ``preload`` on another core meanwhile, and the pool's first worker
+    forks from it at once. A pool made later with the same ``preload`` uses this server (a
+    running fork server is never replaced; its preload cannot change).
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()

@@ -10,8 +10,11 @@ worker (``stage="timeout"``), a worker that dies is
 replaced (``stage="inspect"``, ``reason="worker-crashed"``).
 
 The pool is the stages' one kind (:func:`crawler.stages.pool.process_pool`); its fork
-server preloads :mod:`crawler.detect.inspect`, so a worker replaced after a timeout or a
-crash does not import the detection modules again.
+server preloads :mod:`crawler.stages.detect_server` (:mod:`crawler.detect.inspect` and the
+language model), so a worker replaced after a timeout or a crash does not import the
+detection modules again. :func:`process_warcs` starts that fork server before anything else
+(``licrawl process`` even before its own imports), so the detection modules load on one
+core while the parent sets up on the other.
 
 :func:`process_warcs` streams WARC files through the pool into shards and error records.
 """
@@ -39,7 +42,7 @@ from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage
 from crawler.core.records import build_row, classify_response
 from crawler.site.context import SiteContext
 from crawler.site.user_policy import SitePolicy
-from crawler.stages.pool import process_pool
+from crawler.stages.pool import DETECT_PRELOAD, process_pool, start_forkserver
 from crawler.stages.progress import Progress
 from crawler.stages.sink import Result, ResultSink, RunSummary
 from crawler.store.warc import WarcReadError, check_warc, read_warc
@@ -138,7 +141,7 @@ class PageProcessor:
         self._slots = threading.BoundedSemaphore(self.max_pending)
         self._pending = 0
         self._count_lock = threading.Lock()
-        self._pool = process_pool(self.workers, preload=["crawler.detect.inspect"],
+        self._pool = process_pool(self.workers, preload=DETECT_PRELOAD,
                                   max_tasks=TASKS_PER_WORKER, initializer=_init_worker,
                                   initargs=(inspect_fn, site_policy, crawl_id))
 
@@ -343,6 +346,7 @@ def process_warcs(
     """
     for path in paths:
         check_warc(path)
+    start_forkserver(DETECT_PRELOAD)  # detection loads meanwhile (see the module's doc)
     out_dir = Path(out_dir)
     named = [(Path(p), _warc_name(Path(p), out_dir)) for p in paths]
     summary = RunSummary(crawl_id=crawl_id or default_crawl_id())
