@@ -52,6 +52,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -85,7 +86,7 @@ def folder_pages(folder: Path) -> list[tuple[str, bytes]]:
     the URL is made up from the file's path (the pages carry no URL of their own)."""
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".html", ".htm")
                    and p.is_file())
-    return [(f"https://{folder.name}.invalid/{p.relative_to(folder).as_posix()}",
+    return [(f"https://{folder.name}.invalid/{quote(p.relative_to(folder).as_posix())}",
              p.read_bytes()) for p in files]
 
 
