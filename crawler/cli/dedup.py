@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.cli.options import add_stage_options, stage_option_error
+from crawler.cli.options import add_stage_options, open_executor, stage_option_error
 
 DESCRIPTION = """\
 Find exact (same text_sha1) and near duplicates (MinHash + LSH over word n-grams of the
@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from crawler.stages.dedup.minhash import DedupParams, DedupSettingsError
     from crawler.stages.dedup.report import format_summary
     from crawler.stages.dedup.stage import dedup_shards
+    from crawler.stages.executors import ExecutorError
     from crawler.stages.runner import StageError
 
     try:
@@ -75,10 +76,12 @@ def run(args: argparse.Namespace) -> int:
             raise DedupSettingsError(error)
         params = DedupParams(ngram=args.ngram, num_perm=args.num_perm, bands=args.bands,
                              threshold=args.threshold)
-        report = dedup_shards(args.inputs, args.out, params, keep=args.keep,
-                              overwrite=args.overwrite, jobs=args.jobs,
-                              batch_rows=args.batch_rows, progress=not args.quiet)
-    except (StageError, DedupSettingsError) as exc:
+        with open_executor(args, "dedup") as executor:
+            report = dedup_shards(args.inputs, args.out, params, keep=args.keep,
+                                  overwrite=args.overwrite, jobs=args.jobs,
+                                  batch_rows=args.batch_rows, progress=not args.quiet,
+                                  executor=executor)
+    except (StageError, DedupSettingsError, ExecutorError) as exc:
         print(f"licrawl dedup: error: {exc}", file=sys.stderr)
         return 2
     print(format_summary(report))

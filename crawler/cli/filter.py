@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.cli.options import add_stage_options, stage_option_error
+from crawler.cli.options import add_stage_options, open_executor, stage_option_error
 from crawler.stages.filter.policy import (
     DEFAULT_POLICY,
     SUBSETS,
@@ -53,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the filter; prints the summary table on stdout, progress on stderr."""
+    from crawler.stages.executors import ExecutorError
     from crawler.stages.filter.report import format_table
     from crawler.stages.filter.stage import FilterError, Rules, filter_shards
     from crawler.stages.runner import StageError
@@ -65,11 +66,12 @@ def run(args: argparse.Namespace) -> int:
         rules = Rules.build(args.subset, policy, min_confidence=args.min_confidence,
                             allow_optout=args.allow_optout, allow_conflict=args.allow_conflict,
                             allow_dup_conflict=args.allow_dup_conflict)
-        report = filter_shards(
-            args.inputs, args.out, rules, excluded_dir=args.excluded, overwrite=args.overwrite,
-            jobs=args.jobs, batch_rows=args.batch_rows,
-            progress=not args.quiet)
-    except (StageError, PolicyError) as exc:
+        with open_executor(args, "filter") as executor:
+            report = filter_shards(
+                args.inputs, args.out, rules, excluded_dir=args.excluded,
+                overwrite=args.overwrite, jobs=args.jobs, batch_rows=args.batch_rows,
+                progress=not args.quiet, executor=executor)
+    except (StageError, PolicyError, ExecutorError) as exc:
         print(f"licrawl filter: error: {exc}", file=sys.stderr)
         return 2
     print(format_table(report))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawler.cli.options import add_stage_options, stage_option_error
+from crawler.cli.options import add_stage_options, open_executor, stage_option_error
 
 DESCRIPTION = """\
 Build a replication index over the text of record shards (crawl, process, filter or dedup
@@ -50,16 +50,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the index; prints a summary on stdout, progress on stderr."""
+    from crawler.stages.executors import ExecutorError
     from crawler.stages.index.stage import build_index
     from crawler.stages.runner import StageError
 
     try:
         if stage_option_error(args) or args.shard_mb < 1:
             raise StageError(stage_option_error(args) or "--shard-mb must be at least 1")
-        report = build_index(args.inputs, args.out, add=args.add, overwrite=args.overwrite,
-                             jobs=args.jobs, shard_text_bytes=args.shard_mb << 20,
-                             batch_rows=args.batch_rows, progress=not args.quiet)
-    except StageError as exc:
+        with open_executor(args, "index") as executor:
+            report = build_index(args.inputs, args.out, add=args.add, overwrite=args.overwrite,
+                                 jobs=args.jobs, shard_text_bytes=args.shard_mb << 20,
+                                 batch_rows=args.batch_rows, progress=not args.quiet,
+                                 executor=executor)
+    except (StageError, ExecutorError) as exc:
         print(f"licrawl index: error: {exc}", file=sys.stderr)
         return 2
     verb = "added to" if report["added"] else "built"

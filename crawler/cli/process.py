@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from crawler.cli.options import add_executor_options, open_executor
+
 DESCRIPTION = """\
 Read WARC files (licrawl's own, Common Crawl's, any gzip or plain WARC), run license,
 author and opt-out detection on every HTML response in worker processes, and write
@@ -40,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "timeout error (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress lines on stderr")
+    add_executor_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -58,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     # the rest (WARC reading, Parquet, SPDX) on the other.
     from crawler.stages.pool import DETECT_PRELOAD, start_forkserver
 
-    start_forkserver(DETECT_PRELOAD)
+    if args.executor == "local":
+        start_forkserver(DETECT_PRELOAD)
     from crawler.site.user_policy import SitePolicy
     from crawler.stages.process import process_warcs
     from crawler.store.warc import WarcFormatError, check_warc
@@ -73,8 +77,15 @@ def run(args: argparse.Namespace) -> int:
             site_policy = SitePolicy.load(args.site_policy)
         except ValueError as exc:
             return _fail(str(exc))
-    summary = process_warcs(list(args.warcs), args.out, workers=args.workers,
-                            crawl_id=args.crawl_id, site_policy=site_policy,
-                            timeout=args.timeout, progress=not args.quiet)
+    from crawler.stages.executors import ExecutorError
+
+    try:
+        with open_executor(args, "process", cpus=args.workers) as executor:
+            summary = process_warcs(list(args.warcs), args.out, workers=args.workers,
+                                    crawl_id=args.crawl_id, site_policy=site_policy,
+                                    timeout=args.timeout, progress=not args.quiet,
+                                    executor=executor)
+    except ExecutorError as exc:
+        return _fail(str(exc))
     print(summary.format())
     return 0

@@ -17,6 +17,12 @@ detection modules again. :func:`process_warcs` starts that fork server before an
 core while the parent sets up on the other.
 
 :func:`process_warcs` streams WARC files through the pool into shards and error records.
+On another :class:`~crawler.stages.executors.Executor` (Ray) the same work runs as tasks:
+one per WARC file, or per byte range of a large gzip WARC (cut where a gzip member starts
+a record, :func:`crawler.store.warc.warc_split_points`); each task streams its records
+through a one-worker pool of its own into shards and an error file named after the task,
+in a temporary sibling of the output folder, whose files are moved into the output folder
+only when every task is done.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import dataclasses
 import os
 import queue
 import secrets
+import shutil
 import signal
 import threading
 from collections.abc import Callable, Iterable
@@ -42,16 +49,20 @@ from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage
 from crawler.core.records import build_row, classify_response
 from crawler.site.context import SiteContext
 from crawler.site.user_policy import SitePolicy
+from crawler.stages.executors import Executor, clear_task_files
 from crawler.stages.pool import DETECT_PRELOAD, process_pool, start_forkserver
 from crawler.stages.progress import Progress
+from crawler.stages.runner import temp_sibling
 from crawler.stages.sink import Result, ResultSink, RunSummary
-from crawler.store.warc import WarcReadError, check_warc, read_warc
+from crawler.store.warc import WarcReadError, check_warc, read_warc, warc_split_points
 
 InspectFn = Callable[..., dict[str, Any]]
 
 ROBOTS_PATH = "/robots.txt"
 TDMREP_PATH = "/.well-known/tdmrep.json"
 TASKS_PER_WORKER = 2000  # recycle workers now and then so parser memory cannot creep
+RANGES_PER_CPU = 2  # executor tasks per cluster CPU (byte ranges of the WARC files)
+MIN_RANGE_BYTES = 8 << 20  # a WARC file is cut into ranges of at least this much
 
 
 class PoolFull(RuntimeError):
@@ -302,11 +313,12 @@ class _Writer:
 
 
 def _feed(pool: PageProcessor, sink: _Writer, path: Path, name: str,
-          sites: dict[str, SiteContext]) -> None:
-    """Submit every response of one WARC; a response that gives no page, and the place
-    where a file stops being readable, are error records naming the record."""
+          sites: dict[str, SiteContext], byte_range: tuple[int, int] | None = None) -> None:
+    """Submit every response of one WARC (or of ``byte_range`` of it); a response that
+    gives no page, and the place where a file stops being readable, are error records
+    naming the record."""
     summary = sink.summary
-    for item in read_warc(path, name=name):
+    for item in read_warc(path, name=name, byte_range=byte_range):
         if isinstance(item, WarcReadError):
             if not item.ends_file:
                 summary.records += 1
@@ -330,6 +342,8 @@ def process_warcs(
     timeout: float = 30.0,
     progress: bool = True,
     inspect_fn: InspectFn | None = None,
+    executor: Executor | None = None,
+    range_bytes: int | None = None,
 ) -> RunSummary:
     """Turn every HTTP response in ``paths`` into a row (``out_dir/data/``) or an error
     record (``out_dir/errors/``); returns the run's :class:`~crawler.stages.sink.RunSummary`.
@@ -342,10 +356,19 @@ def process_warcs(
     the shards follows completion, and the same input gives the same rows and ids). Raises
     :class:`crawler.store.warc.WarcFormatError` before doing anything if a path is not a WARC.
     ``warc_file`` in rows is the path relative to ``out_dir`` when the WARC lies inside
-    it, else the path as given.
+    it, else the path as given. ``executor`` other than the local one (Ray) runs the work
+    as tasks (see the module's doc; ``workers`` is then left to the executor): the same
+    rows and ids, in more shards, and the new files appear in ``out_dir`` only once every
+    task is done (a failed run adds nothing); ``range_bytes`` sets the size of the byte
+    ranges large gzip WARCs are cut into for it (default: see :func:`plan_ranges`).
     """
     for path in paths:
         check_warc(path)
+    if executor is not None and executor.name != "local":
+        return _process_as_tasks(paths, Path(out_dir), executor, crawl_id=crawl_id,
+                                 site_policy=site_policy, timeout=timeout,
+                                 progress=progress, inspect_fn=inspect_fn,
+                                 range_bytes=range_bytes)
     start_forkserver(DETECT_PRELOAD)  # detection loads meanwhile (see the module's doc)
     out_dir = Path(out_dir)
     named = [(Path(p), _warc_name(Path(p), out_dir)) for p in paths]
@@ -366,4 +389,120 @@ def process_warcs(
     sink.close()
     summary.seconds = shown.elapsed
     shown.tick(writer.line, force=True)
+    return summary
+
+
+# -- the same work as tasks on an executor (Ray) -----------------------------------------
+@dataclass(frozen=True)
+class RangeTask:
+    """One task of a run on an executor: the records of ``byte_range`` of one WARC file
+    (``None``: all of it), written into the run's temporary folder ``out_dir``."""
+
+    index: int
+    path: Path
+    name: str  # warc_file of its rows
+    byte_range: tuple[int, int] | None
+    out_dir: Path
+    sites: dict[str, SiteContext]
+    crawl_id: str
+    site_policy: SitePolicy | None
+    timeout: float
+    inspect_fn: InspectFn | None
+
+    @property
+    def prefixes(self) -> tuple[str, str]:
+        """Names of the task's shards and of its error file start with these."""
+        return f"part-r{self.index:05d}", f"errors-r{self.index:05d}"
+
+
+def process_range(task: RangeTask) -> RunSummary:
+    """Run one :class:`RangeTask` (in a Ray worker): its records through a one-worker
+    detection pool into its own shards and error file. Files an earlier attempt of the
+    task left (its worker died) are removed first."""
+    shard_prefix, error_prefix = task.prefixes
+    for prefix in task.prefixes:
+        clear_task_files(task.out_dir, prefix)
+    summary = RunSummary(crawl_id=task.crawl_id)
+    sink = ResultSink(task.out_dir, summary, prefix=shard_prefix, error_prefix=error_prefix)
+    writer = _Writer(sink, Progress("process", enabled=False))
+    try:
+        with PageProcessor(1, timeout=task.timeout, site_policy=task.site_policy,
+                           crawl_id=task.crawl_id, inspect_fn=task.inspect_fn) as pool:
+            _feed(pool, writer, task.path, task.name, task.sites, task.byte_range)
+            writer.drain(0)
+    except BaseException:
+        sink.abort()
+        raise
+    return sink.close()
+
+
+def plan_ranges(paths: list[Path], cpus: int, range_bytes: int | None = None
+                ) -> list[tuple[Path, tuple[int, int] | None]]:
+    """The tasks' inputs: each file whole, or cut into byte ranges of about
+    ``range_bytes`` (default: about :data:`RANGES_PER_CPU` tasks per CPU over all files,
+    ranges of at least :data:`MIN_RANGE_BYTES`)."""
+    sizes = [path.stat().st_size for path in paths]
+    target = range_bytes or max(MIN_RANGE_BYTES, sum(sizes) // max(1, RANGES_PER_CPU * cpus))
+    planned: list[tuple[Path, tuple[int, int] | None]] = []
+    for path, size in zip(paths, sizes, strict=True):
+        parts = max(1, round(size / target))
+        ranges = warc_split_points(path, parts) if parts > 1 else [(0, size)]
+        if len(ranges) == 1:
+            planned.append((path, None))
+        else:
+            planned.extend((path, r) for r in ranges)
+    return planned
+
+
+def _move_into(temp: Path, out_dir: Path) -> dict[Path, Path]:
+    """Move the finished files of ``temp`` into ``out_dir`` (renaming ``temp`` when
+    ``out_dir`` does not exist); returns where each file went. Hidden leftovers (``.*``)
+    are dropped."""
+    for leftover in [p for p in temp.rglob(".*") if p.is_file()]:
+        leftover.unlink()
+    files = [p for p in temp.rglob("*") if p.is_file()]
+    moved = {p: out_dir / p.relative_to(temp) for p in files}
+    if not out_dir.exists():
+        temp.rename(out_dir)
+        return moved
+    for source, dest in moved.items():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        source.rename(dest)
+    shutil.rmtree(temp)
+    return moved
+
+
+def _process_as_tasks(paths: list[Path], out_dir: Path, executor: Executor, *,
+                      crawl_id: str | None, site_policy: SitePolicy | None, timeout: float,
+                      progress: bool, inspect_fn: InspectFn | None,
+                      range_bytes: int | None) -> RunSummary:
+    """:func:`process_warcs` on ``executor``: one :class:`RangeTask` per file or range."""
+    named = [(Path(p), _warc_name(Path(p), out_dir)) for p in paths]
+    summary = RunSummary(crawl_id=crawl_id or default_crawl_id())
+    shown = Progress("process", enabled=progress)
+    sites = collect_site_contexts(named)
+    names = dict(named)
+    cpus = executor.default_workers()
+    planned = plan_ranges([p for p, _ in named], cpus, range_bytes)
+    shown.note(f"{len(named)} WARC files, {len(planned)} tasks on {executor.name} "
+               f"({cpus} CPUs)")
+    temp = temp_sibling(out_dir)
+    tasks = [RangeTask(i, path, names[path], byte_range, temp, sites, summary.crawl_id,
+                       site_policy, timeout, inspect_fn)
+             for i, (path, byte_range) in enumerate(planned)]
+
+    def on_done(index: int, part: RunSummary) -> None:
+        summary.merge(part)
+        shown.tick(lambda: f"[{index + 1}/{len(tasks)} tasks] {summary.records} records "
+                           f"({shown.rate(summary.records):.1f}/s), {summary.rows} rows, "
+                           f"{summary.error_count} errors", force=index + 1 == len(tasks))
+
+    try:
+        executor.map(process_range, tasks, cpus, on_done)
+        moved = _move_into(temp, out_dir)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    summary.shards = sorted(moved.get(p, p) for p in summary.shards)
+    summary.seconds = shown.elapsed
     return summary

@@ -13,16 +13,17 @@ way for every stage:
   ``EXCLUDED/data/`` with a ``filter_reason`` column and SPDX documents too, as datatrove's
   exclusion writer stamps why a document was dropped;
 * work: tasks of consecutive input files (about four tasks per worker, so a slow file
-  does not idle the others, and few enough that output shards stay large) on the stages'
-  process pool (``jobs``; ``1`` runs in this process), each task with its own writers,
-  named after the task's position, so the output does not depend on which worker ran what;
+  does not idle the others, and few enough that output shards stay large) on an
+  :class:`~crawler.stages.executors.Executor`: the stages' process pool (``jobs``; ``1``
+  runs in this process) or a Ray cluster; each task with its own writers, named after the
+  task's position, so the output does not depend on which worker ran what (and a task
+  run again after its worker died first removes what the dead attempt wrote);
 * counting and progress: per task the stage's counters, merged in input order; one
   :class:`~crawler.stages.progress.Progress` line now and then.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 from abc import ABC, abstractmethod
@@ -45,7 +46,7 @@ from crawler.core.schema import (
     schema_version,
 )
 from crawler.stages import DEFAULT_BATCH_ROWS
-from crawler.stages.pool import process_pool
+from crawler.stages.executors import Executor, LocalExecutor, clear_task_files
 from crawler.stages.progress import Progress
 from crawler.store.shards import ShardWriter, iter_shard_files
 
@@ -166,12 +167,13 @@ class PreparedRun:
     temp_out: Path
     workers: int
     progress: Progress
+    executor: Executor = field(default_factory=LocalExecutor)
 
     def map(self, fn: Callable[[Any], Any], items: list[Any],
             on_done: Callable[[int, Any], None] | None = None) -> list[Any]:
-        """``fn(item)`` for every item on the run's workers; results in item order
+        """``fn(item)`` for every item on the run's executor; results in item order
         (``on_done(index, result)`` is called for each, in order)."""
-        return map_in_order(fn, items, self.workers, on_done or (lambda i, r: None))
+        return self.executor.map(fn, items, self.workers, on_done)
 
 
 @dataclass
@@ -289,6 +291,9 @@ def _run_task(task: _Task) -> tuple[Counts, TaskContext]:
     stage = task.stage
     counts = stage.new_counts()
     ctx = TaskContext(task.index, task.paths, task.out_dir, f"part-t{task.index:05d}")
+    for root in (task.out_dir, task.excluded_dir):  # an earlier attempt's files, if any
+        if root is not None:
+            clear_task_files(root, ctx.prefix)
     kept_writer = ShardWriter(task.out_dir / DATA_DIR, prefix=ctx.prefix,
                               extra_metadata=task.metadata, **task.shard_limits)
     excluded_writer = (ShardWriter(task.excluded_dir / DATA_DIR, prefix=ctx.prefix,
@@ -367,40 +372,26 @@ def publish(temp: Path, target: Path) -> None:
 def map_in_order(fn: Callable[[Any], Any], items: list[Any], jobs: int,
                  on_done: Callable[[int, Any], None]) -> list[Any]:
     """``fn(item)`` for each item, in this process (``jobs == 1``) or on the process pool;
-    results in item order, ``on_done(index, result)`` called for each in item order."""
-    results: list[Any] = []
-    if jobs == 1:
-        for i, item in enumerate(items):
-            results.append(fn(item))
-            on_done(i, results[-1])
-        return results
-    pool = process_pool(jobs, preload=["crawler.stages.runner"])
-    try:
-        futures = [pool.schedule(fn, args=(item,)) for item in items]
-        for i, future in enumerate(futures):
-            results.append(future.result())
-            on_done(i, results[-1])
-    except BaseException:
-        pool.stop()
-        pool.join()
-        raise
-    pool.close()
-    pool.join()
-    return results
+    results in item order, ``on_done(index, result)`` called for each in item order
+    (:meth:`LocalExecutor.map <crawler.stages.executors.LocalExecutor.map>`)."""
+    return LocalExecutor(jobs).map(fn, items, jobs, on_done)
 
 
 def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir: str | Path, *,
               excluded_dir: str | Path | None = None, overwrite: bool = False,
               jobs: int | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
               shard_rows: int | None = None, shard_bytes: int | None = None,
-              progress: bool = True) -> dict[str, Any]:
+              progress: bool = True, executor: Executor | None = None) -> dict[str, Any]:
     """Run ``stage`` over ``inputs`` into ``out_dir`` (and excluded rows into
     ``excluded_dir``); returns the stage's report.
 
     ``jobs`` worker processes (default: one per CPU, at most one per file; ``1`` runs in
     this process) read ``batch_rows`` rows at a time; ``shard_rows``/``shard_bytes``
-    override the shard writer's rotation limits.
+    override the shard writer's rotation limits. ``executor`` runs the tasks (default:
+    :class:`~crawler.stages.executors.LocalExecutor`; a Ray executor's default ``jobs`` is
+    the cluster's CPUs).
     """
+    executor = executor or LocalExecutor(jobs)
     out = Path(out_dir)
     excluded = Path(excluded_dir) if excluded_dir is not None else None
     for target in (out, excluded):
@@ -418,7 +409,7 @@ def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir:
         open_shard(path)
     sizes = {path: path.stat().st_size for path in files}
     input_bytes = sum(sizes.values())
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(files) or 1))
+    workers = max(1, min(jobs or executor.default_workers(), len(files) or 1))
     limits = {k: v for k, v in (("max_rows", shard_rows), ("max_bytes", shard_bytes)) if v}
     shown = Progress(stage.name, interval=2.0, enabled=progress)
 
@@ -429,7 +420,7 @@ def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir:
         per_task = max(1, len(files) // (TASKS_PER_WORKER * workers))
         task_paths = [tuple(files[start:start + per_task])
                       for start in range(0, len(files), per_task)]
-        stage.prepare(PreparedRun(files, task_paths, temp_out, workers, shown))
+        stage.prepare(PreparedRun(files, task_paths, temp_out, workers, shown, executor))
         tasks = [_Task(stage.for_task(i, paths), i, paths, temp_out, temp_excluded,
                        batch_rows, limits, stage.output_metadata)
                  for i, paths in enumerate(task_paths)]
@@ -447,7 +438,7 @@ def run_stage(stage: ShardStage[CountsT], inputs: Iterable[str | Path], out_dir:
                                + stage.progress_line(total),
                        force=done["files"] == len(files))
 
-        results = map_in_order(_run_task, tasks, workers, on_done)
+        results = executor.map(_run_task, tasks, workers, on_done)
         run = StageRun(files, input_bytes, out, temp_out, excluded,
                        [ctx for _, ctx in results], total, shown)
         report = stage.finish(run)

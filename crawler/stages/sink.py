@@ -63,6 +63,18 @@ class RunSummary:
         self.opt_outs.update(signals)
         self.opted_out_rows += bool(signals)
 
+    def merge(self, other: RunSummary) -> None:
+        """Add the counts and files of another part of the same run (a task of
+        ``process`` on an executor)."""
+        self.records += other.records
+        self.rows += other.rows
+        self.site_files += other.site_files
+        self.errors.update(other.errors)
+        self.licenses.update(other.licenses)
+        self.opt_outs.update(other.opt_outs)
+        self.opted_out_rows += other.opted_out_rows
+        self.shards += other.shards
+
     def format(self) -> str:
         """A human-readable report."""
         rate = self.records / self.seconds if self.seconds else 0.0
@@ -117,18 +129,19 @@ class ResultSink:
     ``shard_options`` go to the :class:`ShardWriter` (``max_rows``, ``row_group_bytes``,
     ...); the shards carry ``crawl_id`` in their metadata. ``observer`` (optional) is told
     which URLs' results are durable: error records as written, rows when their shard is
-    published.
+    published. ``error_prefix`` starts the error file's name.
     """
 
     def __init__(self, out_dir: str | Path, summary: RunSummary, *,
-                 observer: SinkObserver | None = None, **shard_options: Any) -> None:
+                 observer: SinkObserver | None = None, error_prefix: str = "errors",
+                 **shard_options: Any) -> None:
         out = Path(out_dir)
         self.summary = summary
         self.shards = ShardWriter(
             out / DATA_DIR, extra_metadata={"crawl_id": summary.crawl_id},
             before_publish=observer.before_publish if observer is not None else None,
             **shard_options)
-        self.errors = ErrorWriter(out / ERRORS_DIR)
+        self.errors = ErrorWriter(out / ERRORS_DIR, prefix=error_prefix)
         self.observer = observer
         self._unpublished: list[str] = []  # URLs of the open shard's rows (with an observer)
 

@@ -380,8 +380,9 @@ class _Tap:
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
+        start = raw.tell()  # 0, or the first byte of a range (:func:`read_warc`)
         self._gzip = raw.read(2) == _GZIP_MAGIC
-        raw.seek(0)
+        raw.seek(start)
         self._inflater: zlib._Decompress | None = None  # None between gzip members
         self._in = b""  # compressed bytes read and not inflated yet
         self._member_at = 0  # file offset of the current gzip member
@@ -650,6 +651,7 @@ def read_warc(
     name: str | None = None,
     max_body: int = DEFAULT_MAX_BODY,
     url_filter: Callable[[str], bool] | None = None,
+    byte_range: tuple[int, int] | None = None,
 ) -> Iterator[FetchedPage | WarcReadError]:
     """Every HTTP response of a WARC or ARC file as a :class:`FetchedPage` or a
     :class:`WarcReadError`, in file order: nothing is dropped without a trace.
@@ -668,11 +670,102 @@ def read_warc(
     ``url_filter``, only records whose URL it accepts are read. Where the file stops being
     readable (cut short, corrupt) the last item is a :class:`WarcReadError` whose
     :attr:`~WarcReadError.ends_file` is true, naming the record it stopped in when known.
+
+    ``byte_range`` ``(start, end)`` reads only the records stored in those bytes of the
+    file: ``start`` and ``end`` must be record boundaries of a gzip WARC
+    (:func:`warc_split_points`). Records without a ``WARC-Record-ID`` get their made-up
+    id from their position in the range, and a record without a readable date is dated by
+    the records before it in the range only.
     """
     warc_file = name if name is not None else str(path)
     with open(path, "rb") as fh:
-        reader = _Reader(_Tap(fh), warc_file, Path(path).name, max_body, url_filter)
+        raw = fh if byte_range is None else _Window(fh, *byte_range)
+        reader = _Reader(_Tap(raw), warc_file, Path(path).name, max_body,  # type: ignore[arg-type]
+                         url_filter)
         yield from reader.items()
+
+
+class _Window:
+    """Bytes ``start`` to ``end`` of an open file, read as if the file ended at ``end``;
+    ``tell`` and ``seek`` use positions in the whole file."""
+
+    def __init__(self, fh: BinaryIO, start: int, end: int) -> None:
+        self._fh, self._end = fh, end
+        fh.seek(start)
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (all that are left with ``-1``), never past ``end``."""
+        left = max(0, self._end - self._fh.tell())
+        return self._fh.read(left if size is None or size < 0 else min(size, left))
+
+    def tell(self) -> int:
+        """The position in the file."""
+        return self._fh.tell()
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        """Move to ``pos`` of the file."""
+        return self._fh.seek(pos, whence)
+
+
+_SPLIT_SCAN = 1 << 20  # bytes searched for a record's gzip member past a split target
+_MAX_MEMBER = 64 << 20  # a candidate member inflating to more than this is not checked
+
+
+def _record_member_at(fh: BinaryIO, pos: int) -> bool:
+    """True when a complete gzip member starts at ``pos`` (its CRC checked) and holds the
+    start of a WARC record (``WARC/``)."""
+    fh.seek(pos)
+    inflater = zlib.decompressobj(wbits=31)
+    head, out = b"", 0
+    while not inflater.eof:
+        chunk = fh.read(_BLOCK)
+        if not chunk:
+            return False
+        try:
+            data = inflater.decompress(chunk)
+        except zlib.error:
+            return False
+        if len(head) < 5:
+            head += data[:5]
+            if len(head) >= 5 and not head.startswith(b"WARC/"):
+                return False
+        out += len(data)
+        if out > _MAX_MEMBER:
+            return False
+    return head.startswith(b"WARC/")
+
+
+def warc_split_points(path: str | os.PathLike[str], parts: int) -> list[tuple[int, int]]:
+    """Cut a gzip WARC into about ``parts`` byte ranges of about equal size, each starting
+    where a gzip member starts a WARC record, for :func:`read_warc`'s ``byte_range``.
+
+    A plain WARC, an ARC file, a file compressed as one member, or one without record
+    boundaries near the targets gives one range, the whole file. Each boundary is a gzip
+    member that inflates completely (CRC checked) and begins with ``WARC/``.
+    """
+    size = os.path.getsize(path)
+    whole = [(0, size)]
+    if parts <= 1 or size == 0:
+        return whole
+    with open(path, "rb") as fh:
+        if fh.read(2) != _GZIP_MAGIC or not _record_member_at(fh, 0):
+            return whole
+        cuts = [0]
+        for k in range(1, parts):
+            target = max(size * k // parts, cuts[-1] + 1)
+            fh.seek(target)
+            window = fh.read(_SPLIT_SCAN)
+            found = None
+            at = window.find(_GZIP_MAGIC + b"\x08")
+            while at >= 0:
+                if _record_member_at(fh, target + at):
+                    found = target + at
+                    break
+                at = window.find(_GZIP_MAGIC + b"\x08", at + 1)
+            if found is not None and found > cuts[-1] and found < size:
+                cuts.append(found)
+    cuts.append(size)
+    return list(zip(cuts, cuts[1:], strict=False))
 
 
 def iter_responses(

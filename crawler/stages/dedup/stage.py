@@ -35,6 +35,7 @@ from crawler.stages.dedup.keep import DEFAULT_KEEP, KEEP_RULES
 from crawler.stages.dedup.minhash import DedupParams, DedupSettingsError
 from crawler.stages.dedup.report import build_report
 from crawler.stages.dedup.sign import COPY_COLUMNS, SignResult, SignTask, sign_files
+from crawler.stages.executors import Executor
 from crawler.stages.runner import (
     DATA_DIR,
     PreparedRun,
@@ -42,7 +43,6 @@ from crawler.stages.runner import (
     StageError,
     StageRun,
     TaskStep,
-    map_in_order,
     open_shard,
     run_stage,
     shard_version,
@@ -188,7 +188,7 @@ class DedupStage(ShardStage[DedupCounts]):
                                       f"{done['rows']:,} rows",
                               force=done["files"] == len(run.files))
 
-        self._results = map_in_order(sign_files, tasks, run.workers, on_done)
+        self._results = run.map(sign_files, tasks, on_done)
         pa.default_memory_pool().release_unused()  # what the first pass freed (jobs=1)
         self._plan = plan_clusters(self._results, run.files, self.params, self.keep,
                                    say=lambda m: run.progress.note(m))
@@ -277,14 +277,15 @@ def dedup_shards(inputs: Iterable[str | Path], out_dir: str | Path,
                  params: DedupParams | None = None, *, keep: str = DEFAULT_KEEP,
                  overwrite: bool = False, jobs: int | None = None,
                  batch_rows: int = DEFAULT_BATCH_ROWS, shard_rows: int | None = None,
-                 shard_bytes: int | None = None, progress: bool = False) -> dict[str, Any]:
+                 shard_bytes: int | None = None, progress: bool = False,
+                 executor: Executor | None = None) -> dict[str, Any]:
     """Deduplicate shards into ``out_dir``; returns the report (also ``report.json``).
 
-    Options as :func:`crawler.stages.runner.run_stage`; ``progress`` prints progress lines
-    on stderr.
+    Options as :func:`crawler.stages.runner.run_stage` (``executor``: where the tasks of
+    both passes run); ``progress`` prints progress lines on stderr.
     """
     stage = DedupStage(params or DedupParams(), keep, batch_rows)
     return run_stage(stage, inputs, out_dir, overwrite=overwrite, jobs=jobs,
                      batch_rows=batch_rows, shard_rows=shard_rows, shard_bytes=shard_bytes,
-                     progress=progress)
+                     progress=progress, executor=executor)
 

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from crawler.licenses.expressions import parse
 from crawler.licenses.ids import NOASSERTION
 from crawler.stages import DEFAULT_BATCH_ROWS
+from crawler.stages.executors import Executor
 from crawler.stages.filter.manifest import ManifestWriter, merge_manifests
 from crawler.stages.filter.policy import (
     REASON_CONFLICT,
@@ -289,15 +290,17 @@ def filter_shards(inputs: Iterable[str | Path], out_dir: str | Path, rules: Rule
                   excluded_dir: str | Path | None = None, overwrite: bool = False,
                   jobs: int | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
                   shard_rows: int | None = None, shard_bytes: int | None = None,
-                  progress: bool = False) -> dict[str, Any]:
+                  progress: bool = False, executor: Executor | None = None
+                  ) -> dict[str, Any]:
     """Filter shards into ``out_dir``; returns the report (also written as ``report.json``).
 
-    Options as :func:`crawler.stages.runner.run_stage`; ``progress`` prints progress lines
-    on stderr.
+    Options as :func:`crawler.stages.runner.run_stage` (``executor``: where the tasks
+    run); ``progress`` prints progress lines on stderr.
     """
     return run_stage(FilterStage(rules), inputs, out_dir, excluded_dir=excluded_dir,
                      overwrite=overwrite, jobs=jobs, batch_rows=batch_rows,
-                     shard_rows=shard_rows, shard_bytes=shard_bytes, progress=progress)
+                     shard_rows=shard_rows, shard_bytes=shard_bytes, progress=progress,
+                     executor=executor)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ why shards are bounded by text size.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -101,6 +102,8 @@ def build_shard(task: ShardTask) -> ShardBuilt:
         else np.empty(0, np.int64)
     sa = suffix_array(ids)
 
+    if task.out.exists():  # left by an attempt whose worker died (Ray runs it again)
+        shutil.rmtree(task.out)
     task.out.mkdir(parents=True)
     np.save(task.out / "ids.npy", ids)
     np.save(task.out / "sa.npy", sa)

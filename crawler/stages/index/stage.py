@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import secrets
 import shutil
 from collections.abc import Iterable
@@ -26,6 +25,7 @@ from typing import Any
 
 from crawler.core.version import __version__
 from crawler.stages import DEFAULT_BATCH_ROWS
+from crawler.stages.executors import Executor, LocalExecutor
 from crawler.stages.index.build import ShardBuilt, ShardTask, build_shard
 from crawler.stages.index.layout import (
     FORMAT_NAME,
@@ -41,7 +41,6 @@ from crawler.stages.runner import (
     StageError,
     check_target,
     collect_inputs,
-    map_in_order,
     open_shard,
     publish,
     temp_sibling,
@@ -97,16 +96,18 @@ def _now() -> str:
 def build_index(inputs: Iterable[str | Path], out_dir: str | Path, *, add: bool = False,
                 overwrite: bool = False, jobs: int | None = None,
                 shard_text_bytes: int = DEFAULT_SHARD_TEXT_BYTES,
-                batch_rows: int = DEFAULT_BATCH_ROWS, progress: bool = False
-                ) -> dict[str, Any]:
+                batch_rows: int = DEFAULT_BATCH_ROWS, progress: bool = False,
+                executor: Executor | None = None) -> dict[str, Any]:
     """Build a replication index of the ``text`` of ``inputs`` into ``out_dir`` (or, with
     ``add``, add shards for them to the index there); returns the run's report.
 
     ``jobs`` worker processes (default: one per CPU, at most one per index shard) build
-    shards of about ``shard_text_bytes`` of text. Raises :class:`StageError` for bad input
-    or options, naming the file.
+    shards of about ``shard_text_bytes`` of text, on ``executor`` (default: this machine's
+    process pool; a Ray executor's default ``jobs`` is the cluster's CPUs). Raises
+    :class:`StageError` for bad input or options, naming the file.
     """
     out = Path(out_dir)
+    executor = executor or LocalExecutor(jobs)
     if shard_text_bytes < 1:
         raise StageError("the shard size must be positive")
     if add and overwrite:
@@ -141,7 +142,7 @@ def build_index(inputs: Iterable[str | Path], out_dir: str | Path, *, add: bool 
     first = 1 + max((int(n.rsplit("-", 1)[1]) for n in names
                      if n.rsplit("-", 1)[-1].isdigit()), default=-1)
     planned = plan_shards(files, shard_text_bytes)
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(planned) or 1))
+    workers = max(1, min(jobs or executor.default_workers(), len(planned) or 1))
     shown = Progress("index", interval=2.0, enabled=progress)
 
     if add:
@@ -166,7 +167,7 @@ def build_index(inputs: Iterable[str | Path], out_dir: str | Path, *, add: bool 
                    force=index + 1 == len(tasks))
 
     try:
-        built = map_in_order(build_shard, tasks, workers, on_done)
+        built = executor.map(build_shard, tasks, workers, on_done)
         new_shards = [{"name": shard_name(b.number), "documents": b.docs, "words": b.words,
                        "vocabulary": b.vocab, "bytes": b.bytes} for b in built]
         manifest["shards"] = manifest["shards"] + new_shards
