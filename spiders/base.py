@@ -96,6 +96,9 @@ class LicrawlSpider(scrapy.Spider):
             return request
         key = self.crawler.request_fingerprinter.fingerprint(request).hex()
         frontier = frontier_for(self.crawler)
+        spend = getattr(frontier, "spend_budget", None)
+        if spend is not None:  # a fleet's frontier: one budget, charged atomically
+            return request if spend(key, self.max_pages) else None
         if frontier is not None:
             if frontier.seen(key):
                 return request  # counted when it was first requested

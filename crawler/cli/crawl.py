@@ -48,6 +48,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="keep the crawl's state (its frontier) here instead of DIR/job; "
                    "after any stop (Ctrl-C, SIGTERM, kill -9, power cut) the same command "
                    "resumes the crawl")
+    p.add_argument("--frontier", metavar="URL",
+                   help="share the crawl with other processes through this Redis "
+                   "(redis://HOST:PORT/DB): every process started with the same --frontier "
+                   "and --crawl-name takes part in one crawl (one queue, seen-set, page "
+                   "budget and per-host politeness); stopping all and starting again resumes")
+    p.add_argument("--crawl-name", default="licrawl", metavar="NAME",
+                   help="the crawl's name in the --frontier Redis (default: licrawl)")
+    p.add_argument("--frontier-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="with --frontier: how long Redis errors are retried (with backoff) "
+                   "before the process stops cleanly (default: 60)")
     p.add_argument("--contact-url", metavar="URL",
                    help="contact URL shown in the user agent")
     p.add_argument("--crawl-id", metavar="ID",
@@ -179,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"--site-policy: {exc}")
     from crawler.fetch.frontier import FrontierError
 
+    if args.frontier:
+        return run_fleet(args, seeds, user_settings)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         crawl_id = job_crawl_id(job_dir(args), args.crawl_id)
@@ -193,6 +205,67 @@ def run(args: argparse.Namespace) -> int:
         seeds, spider=args.spider, settings=crawl_settings(args, crawl_id, user_settings),
         max_pages=args.max_pages, allow_hosts=args.allow_host,
     )
+
+
+def fleet_join(args: argparse.Namespace) -> tuple[str, str]:
+    """Join the fleet's frontier: the crawl id (the fleet's, stored on first start) and what
+    this process starts from. Before the crawl starts, as :func:`resume_message` does for a
+    frontier of one's own: changes a run kept while Redis was away are applied, WARC files
+    of dead processes recovered, entries whose result is in ``--out`` marked done, and the
+    requests of processes dead for longer than the lease timeout queued again.
+
+    Raises :class:`~crawler.fetch.frontier.FrontierError` when Redis cannot be used.
+    """
+    from crawler.fetch.fleet import RedisFrontier
+    from crawler.fetch.resume import reconcile, recover_warcs, remove_leftovers
+
+    jobdir = job_dir(args)
+    with RedisFrontier(args.frontier, args.crawl_name, give_up_after=args.frontier_timeout
+                       ) as frontier:
+        frontier.ping()
+        generated = f"crawl-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+        crawl_id = frontier.setdefault_meta("crawl_id", args.crawl_id or generated)
+        if args.crawl_id and args.crawl_id != crawl_id:
+            print(f"licrawl crawl: crawl {args.crawl_name!r} has id {crawl_id}; "
+                  f"--crawl-id {args.crawl_id} ignored", file=sys.stderr)
+        replayed = frontier.replay_spills(jobdir) if jobdir.is_dir() else 0
+        warc_dir = args.out / "warc"
+        recovered = recover_warcs(warc_dir) if warc_dir.is_dir() else []
+        remove_leftovers(args.out)
+        reconciled = reconcile(frontier, args.out)
+        requeued = frontier.requeue_leases()
+        counts = frontier.counts()
+    lines = [f"crawl {crawl_id} on {args.frontier} as {args.crawl_name!r}: {counts.done} done, "
+             f"{counts.queued} queued, {counts.leased + counts.fetched} in other processes"]
+    for n, what in ((replayed, "change(s) kept while Redis was away applied"),
+                    (len(recovered), "unfinished WARC file(s) recovered"),
+                    (reconciled, "result(s) found in the output marked done"),
+                    (requeued, "request(s) of stopped processes queued again")):
+        if n:
+            lines.append(f"  {n} {what}")
+    return crawl_id, "\n".join(lines)
+
+
+def run_fleet(args: argparse.Namespace, seeds: list[str], user_settings: dict[str, str]
+              ) -> int:
+    """``licrawl crawl --frontier``: this process as a member of a crawl fleet."""
+    from crawler.fetch.frontier import FrontierError
+
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        crawl_id, message = fleet_join(args)
+    except OSError as exc:
+        return _fail(f"cannot write {exc.filename}: {exc.strerror}")
+    except (FrontierError, ValueError) as exc:
+        return _fail(str(exc))
+    print(message, file=sys.stderr, flush=True)
+    settings = crawl_settings(args, crawl_id, {})
+    del settings["JOBDIR"]  # no per-process Scrapy state: the budget is the fleet's
+    settings.update({"LICRAWL_FRONTIER": args.frontier, "LICRAWL_CRAWL_NAME": args.crawl_name,
+                     "LICRAWL_FRONTIER_TIMEOUT": args.frontier_timeout})
+    settings.update(user_settings)
+    return run_crawl(seeds, spider=args.spider, settings=settings, max_pages=args.max_pages,
+                     allow_hosts=args.allow_host)
 
 
 def run_crawl(
@@ -233,6 +306,12 @@ def run_crawl(
     summary.seconds = time.monotonic() - started
     print(summary.format())
     reason = stats["finish_reason"]
+    if reason == "frontier_unavailable":
+        print(f"stopped: the frontier is unavailable ({stats.get('licrawl/frontier_down')}); "
+              f"every page fetched is written, and what Redis could not take is kept in "
+              f"{settings.get('LICRAWL_JOB_DIR')}/frontier-spill-*.pickle: run the same "
+              f"command again once Redis is back", file=sys.stderr)
+        return 3
     if reason != "finished":
         print(f"stopped: {reason} (run the same command again to resume)")
     return 0

@@ -67,6 +67,8 @@ class FrontierScheduler(BaseScheduler):
         #: Requests that cannot be serialized (a callback that is not a spider method):
         #: kept in memory, so they do not survive a crash.
         self._memory: dict[str, Request] = {}
+        #: Set when the frontier is shared by a fleet (``LICRAWL_FRONTIER``, Redis).
+        self.fleet: Any = None
         crawler.signals.connect(self._rebuild, signal=signals.spider_opened)
 
     @classmethod
@@ -77,7 +79,16 @@ class FrontierScheduler(BaseScheduler):
     def open(self, spider: Spider) -> None:
         """Open the frontier; requests leased by a run that died go back to the queue."""
         self.spider = spider
-        frontier = SqliteFrontier(frontier_path(self.crawler.settings))
+        frontier: Frontier
+        if self.crawler.settings.get("LICRAWL_FRONTIER"):
+            from crawler.fetch.fleet_crawl import FleetMember, open_fleet_frontier
+
+            fleet_frontier = open_fleet_frontier(
+                self.crawler, str(frontier_path(self.crawler.settings).parent))
+            self.fleet = FleetMember(self.crawler, fleet_frontier, KEY_META)
+            frontier = fleet_frontier
+        else:
+            frontier = SqliteFrontier(frontier_path(self.crawler.settings))
         requeued = frontier.requeue_leases()
         if requeued:
             logger.info("Frontier: %d request(s) in flight when the last run stopped are "
@@ -94,6 +105,8 @@ class FrontierScheduler(BaseScheduler):
 
     def close(self, reason: str) -> None:
         """Close the frontier: what is queued stays queued for the next run."""
+        if self.fleet is not None:
+            self.fleet.cancel()
         if self.frontier is not None:
             self.frontier.close()
             attach_frontier(self.crawler, None)
@@ -154,6 +167,8 @@ class FrontierScheduler(BaseScheduler):
         assert self.frontier is not None, "scheduler not open"
         lease = self.frontier.lease()
         if lease is None:
+            if self.fleet is not None and self.frontier.has_queued():
+                self.fleet.wake_later()  # a host may be fetched later
             return None
         if lease.payload:
             request = request_from_dict(pickle.loads(lease.payload), spider=self.spider)  # noqa: S301 - our own file
@@ -166,6 +181,8 @@ class FrontierScheduler(BaseScheduler):
                 return None
             request = memory
         request.meta[KEY_META] = lease.key
+        if self.fleet is not None:
+            self.fleet.load_site(request.url)
         self.stats.inc_value("scheduler/dequeued")
         return request
 

@@ -82,14 +82,20 @@ class SiteRegistry:
         self._sites: dict[str, SiteInfo] = {}
         #: Set by the site-signals middleware, the one place that fetches robots.txt.
         self.fetcher: SiteFetcher | None = None
+        #: Called with ``(origin, info)`` after each :meth:`set` that notifies (a crawl
+        #: fleet shares what one process fetched with the others).
+        self.listeners: list[Callable[[str, SiteInfo], None]] = []
 
     def get(self, origin: str) -> SiteInfo | None:
         """The host's :class:`SiteInfo`, or ``None`` when it has not been fetched yet."""
         return self._sites.get(origin.lower())
 
-    def set(self, origin: str, info: SiteInfo) -> None:
-        """Remember a host's signals for the rest of the crawl."""
+    def set(self, origin: str, info: SiteInfo, *, notify: bool = True) -> None:
+        """Remember a host's signals for the rest of the crawl (and tell the listeners)."""
         self._sites[origin.lower()] = info
+        if notify:
+            for listener in self.listeners:
+                listener(origin.lower(), info)
 
     async def fetch(self, origin: str) -> SiteInfo | None:
         """The host's :class:`SiteInfo`, fetched on first use by :attr:`fetcher`.
