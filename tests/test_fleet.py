@@ -29,7 +29,7 @@ pytest.importorskip("redis", reason="the fleet extra (redis-py) is not installed
 from crawler.fetch.fleet import RedisFrontier  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "site"))
-from testsite import GEN, GEN_MISSING_EVERY, make_site  # noqa: E402
+from testsite import make_site  # noqa: E402
 
 REDIS = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(REDIS is None, reason="redis-server is not installed "
@@ -217,9 +217,10 @@ def test_redis_away_spills_and_the_next_run_applies(tmp_path: Path) -> None:
 # -- crawl processes ---------------------------------------------------------------------
 
 
-def crawl_command(seed: str, out: Path, server_url: str, *extra: str,
+def crawl_command(seed: str | list[str], out: Path, server_url: str, *extra: str,
                   settings: dict[str, str] | None = None) -> list[str]:
-    args = [sys.executable, "-m", "crawler.cli", "crawl", seed, "--out", str(out),
+    seeds = [seed] if isinstance(seed, str) else seed
+    args = [sys.executable, "-m", "crawler.cli", "crawl", *seeds, "--out", str(out),
             "--workers", "1", "--frontier", server_url, "--crawl-name", out.name, *extra]
     for name, value in {**FAST, **(settings or {})}.items():
         args += ["-s", f"{name}={value}"]
@@ -261,16 +262,17 @@ def wait_for(site: Any, prefix: str, count: int, procs: list[subprocess.Popen[st
 
 def test_three_processes_crawl_every_url_once(redis_server: RedisServer,
                                               tmp_path: Path) -> None:
+    budget = 1500  # of the site's 3,060 pages
     with make_site() as site:
         out = tmp_path / "fleet3"
-        procs = [start(crawl_command(site.url + "/gen/1", out, redis_server.url))
-                 for _ in range(3)]
+        procs = [start(crawl_command(site.url + "/gen/1", out, redis_server.url,
+                                     "--max-pages", str(budget))) for _ in range(3)]
         finish(procs)
         fetched = Counter(r.path for r in site.requests_for("/gen"))
         robots = len(site.requests_for("/robots.txt"))
         tdmrep = len(site.requests_for("/.well-known/tdmrep.json"))
     found = results(out)
-    assert len(found) == GEN + GEN // GEN_MISSING_EVERY
+    assert len(found) == budget  # the fleet's page budget, spent exactly
     assert set(found.values()) == {1}  # every URL once, as a row or an error record
     assert set(fetched.values()) == {1}  # and fetched once: live processes share nothing
     assert set(found) == set(fetched)
@@ -287,18 +289,32 @@ def test_three_processes_crawl_every_url_once(redis_server: RedisServer,
 
 def test_crawl_delay_holds_across_processes(redis_server: RedisServer,
                                             tmp_path: Path) -> None:
-    with make_site(crawl_delay=0.4) as site:
+    """Two hosts (two sites on two ports), Crawl-delay 0.4 s, three processes: each host's
+    requests are 0.4 s apart in its own log, and each host's robots.txt is read once."""
+    with make_site(crawl_delay=0.4) as one, make_site(crawl_delay=0.4) as two:
         out = tmp_path / "delay"
-        procs = [start(crawl_command(site.url + "/gen/1", out, redis_server.url,
-                                     "--max-pages", "12")) for _ in range(3)]
+        procs = [start(crawl_command([one.url + "/gen/1", two.url + "/gen/1"], out,
+                                     redis_server.url, "--max-pages", "16"))
+                 for _ in range(3)]
         finish(procs)
-        times = [r.time for r in site.requests_for("/gen")]
-        robots = len(site.requests_for("/robots.txt"))
-    assert len(times) == 12
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert min(gaps) >= 0.38, gaps  # Crawl-delay 0.4 s, for the fleet
-    assert robots == 1
-    assert sum(results(out).values()) == 12
+        times = {site.url: [r.time for r in site.requests_for("/gen")] for site in (one, two)}
+        robots = [len(site.requests_for("/robots.txt")) for site in (one, two)]
+        tdmrep = [len(site.requests_for("/.well-known/tdmrep.json")) for site in (one, two)]
+    assert sum(len(t) for t in times.values()) == 16
+    for host_times in times.values():
+        assert len(host_times) >= 2
+        gaps = [b - a for a, b in zip(host_times, host_times[1:], strict=False)]
+        assert min(gaps) >= 0.38, gaps  # Crawl-delay 0.4 s, for the fleet
+    assert robots == [1, 1] and tdmrep == [1, 1]
+    assert sum(results(out).values()) == 16
+    f = RedisFrontier(redis_server.url, out.name)
+    for url in times:  # shared with the WARC records of both files
+        site = f.get_site(url)
+        assert site is not None and "Crawl-delay: 0.4" in site["robots_txt"]
+        for name in ("robots_warc", "tdmrep_warc"):
+            warc, _, record = site[name].partition("#")
+            assert (out / warc).name.endswith(".warc.gz") and record.startswith("<urn:")
+    f.close()
 
 
 def test_kill_one_process_the_others_finish_its_urls(redis_server: RedisServer,

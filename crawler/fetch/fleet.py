@@ -20,10 +20,12 @@ on one machine or several, form one crawl. Every key of a crawl starts with
 * ``P owners`` (sorted set): live processes scored by their last heartbeat (ms);
   ``P owned:OWNER`` (set): the entries it leased. An owner whose heartbeat is older than the
   lease timeout is dead: its entries go back to the queue;
-* ``P byurl`` (hash): URL (and origin) -> key of the entries not done (rows and error records
-  name URLs); ``P n`` (hash): counters (queued, leased, fetched, done, ord, budget);
+* ``P byurl`` (hash): 96 bits of the SHA-1 of a URL (and of an origin) -> key of the
+  entries not done (rows and error records name URLs); ``P n`` (hash): counters (queued,
+  leased, fetched, done, ord, budget);
   ``P budget`` (set): keys charged to the page budget; ``P meta`` (hash);
-  ``P doneby`` / ``P donehost`` (hashes): pages done per process and per host;
+  ``P doneby`` / ``P donehost`` (hashes): pages done per process and per host; ``P ops``
+  (hash): Redis round trips each process made, written when it stops;
 * ``P site:ORIGIN`` (hash): the host's robots.txt and tdmrep.json as first fetched by any
   process, with their WARC references.
 
@@ -72,6 +74,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_LEASE_TTL = 60.0
 #: Seconds of Redis errors (retried with backoff) after which a process stops.
 DEFAULT_GIVE_UP_AFTER = 60.0
+#: Seconds an empty lease (or "work left") is believed before Redis is asked again.
+QUIET_SECONDS = 0.05
+#: Keys known seen that a process remembers (then the set starts again).
+SEEN_CACHE = 200_000
 #: Spill files of changes a process could not write to Redis: ``frontier-spill-*.pickle``.
 SPILL_GLOB = "frontier-spill-*.pickle"
 
@@ -131,10 +137,17 @@ local function count_state(state, by)
   local name = ({['0']='queued', ['1']='leased', ['2']='fetched'})[state]
   if name then redis.call('HINCRBY', P..'n', name, by) end
 end
+-- the url -> key index is keyed by 96 bits of the URL's SHA-1 (shorter than URLs)
+local function digest(u)
+  return redis.sha1hex(u):sub(1, 24)
+end
 local function drop_urls(e, key)
   local url, origin = unpack(redis.call('HMGET', e, 'url', 'origin'))
   for _, u in ipairs({url, origin}) do
-    if u and redis.call('HGET', P..'byurl', u) == key then redis.call('HDEL', P..'byurl', u) end
+    if u then
+      local d = digest(u)
+      if redis.call('HGET', P..'byurl', d) == key then redis.call('HDEL', P..'byurl', d) end
+    end
   end
 end
 -- an entry not done any more: counted, dropped (the seen-set keeps its key)
@@ -201,10 +214,13 @@ if state then
   redis.call('DEL', e)
 end
 local ord = redis.call('HINCRBY', P..'n', 'ord', 1)
-redis.call('HSET', e, 'url', url, 'origin', origin, 'host', host, 'payload', payload,
-           'prio', prio, 'depth', depth, 'state', '0')
-redis.call('HSET', P..'byurl', url, key)
-if origin ~= url then redis.call('HSET', P..'byurl', origin, key) end
+redis.call('HSET', e, 'url', url, 'host', host, 'payload', payload, 'prio', prio,
+           'depth', depth, 'state', '0')
+redis.call('HSET', P..'byurl', digest(url), key)
+if origin ~= url then
+  redis.call('HSET', e, 'origin', origin)
+  redis.call('HSET', P..'byurl', digest(origin), key)
+end
 count_state('0', 1)
 redis.call('ZADD', P..'q:'..host, score(prio, ord), key)
 wake(host, now, defdelay, conc)
@@ -266,7 +282,7 @@ local defdelay, conc, now = tonumber(ARGV[2]), tonumber(ARGV[3]), now_ms()
 local n = 0
 for i = 5, #ARGV do
   local key = ARGV[i]
-  if ARGV[4] == 'url' then key = redis.call('HGET', P..'byurl', ARGV[i]) end
+  if ARGV[4] == 'url' then key = redis.call('HGET', P..'byurl', digest(ARGV[i])) end
   if key then
     local state = redis.call('HGET', P..'e:'..key, 'state')
     if state == '1' or state == '2' or (ARGV[4] == 'url' and state == '0') then
@@ -425,6 +441,12 @@ class RedisFrontier:
         self._last_reap = 0.0
         #: Lease wait hint from the last empty :meth:`lease` (seconds; -1 no host ready).
         self.wait_hint = -1.0
+        # Fewer round trips: after an empty lease, none is asked for before _quiet_until
+        # unless this process queued or released something; "work left" is believed for
+        # a moment; keys known seen are remembered (a bounded set: seen stays seen).
+        self._quiet_until = 0.0
+        self._busy_until = 0.0
+        self._seen_cache: set[str] = set()
         self.ops = 0  # Redis round trips made (for the bench)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -534,8 +556,16 @@ class RedisFrontier:
                 depth: int = 0, origin: str | None = None, force: bool = False,
                 parent: str | None = None) -> bool:
         """See :meth:`Frontier.enqueue`."""
-        return bool(self._change("enqueue", key, url, payload, priority, depth,
-                                 origin or url, force, parent))
+        self._quiet_until = 0.0
+        queued = bool(self._change("enqueue", key, url, payload, priority, depth,
+                                   origin or url, force, parent))
+        self._remember_seen(key)
+        return queued
+
+    def _remember_seen(self, key: str) -> None:
+        if len(self._seen_cache) >= SEEN_CACHE:
+            self._seen_cache.clear()
+        self._seen_cache.add(key)
 
     def _enqueue(self, key: str, url: str, payload: bytes, priority: int, depth: int,
                  origin: str, force: bool, parent: str | None) -> int:
@@ -546,12 +576,19 @@ class RedisFrontier:
         """See :meth:`Frontier.lease`: the next request of a host that may be fetched now.
         ``None`` also when hosts have requests but none may be fetched yet
         (:attr:`wait_hint` says when one may)."""
+        now = time.monotonic()
+        if now < self._quiet_until:
+            self.wait_hint = self._quiet_until - now
+            return None
         try:
             key, second, *_ = self._run("lease", self.owner, self._scan)
         except FrontierUnavailable:
             return None
         if not key:
             self.wait_hint = float(second) / 1000.0 if int(second) >= 0 else -1.0
+            pause = QUIET_SECONDS if self.wait_hint < 0 else min(self.wait_hint,
+                                                                  QUIET_SECONDS)
+            self._quiet_until = now + pause
             return None
         self._join()
         return Lease(key.decode(), bytes(second))
@@ -559,6 +596,7 @@ class RedisFrontier:
     def release(self, key: str) -> None:
         """The request of ``key`` left the downloader: its host's place is free (its
         delay counts from now)."""
+        self._quiet_until = 0.0
         with contextlib.suppress(FrontierUnavailable):
             self._run("release", key)
 
@@ -570,14 +608,17 @@ class RedisFrontier:
         if self.down is not None:
             return False
         p = self.prefix
+        now = time.monotonic()
+        if now < self._busy_until:
+            return True
         try:
-            now = time.monotonic()
             if now - self._last_reap >= 1.0:
                 self._last_reap = now
                 self.requeue_leases()
             queued, leased = self._call(lambda: self._redis.hmget(p + "n", "queued",
                                                                   "leased"))
             if int(queued or 0) > 0 or int(leased or 0) > 0:
+                self._busy_until = now + QUIET_SECONDS
                 return True
             if self._joined:
                 self._call(lambda: self._redis.hset(p + "idle", self.owner, "1"))
@@ -592,10 +633,15 @@ class RedisFrontier:
 
     def seen(self, key: str) -> bool:
         """See :meth:`Frontier.seen`."""
+        if key in self._seen_cache:
+            return True
         try:
-            return bool(self._call(lambda: self._redis.sismember(self.prefix + "seen", key)))
+            found = bool(self._call(lambda: self._redis.sismember(self.prefix + "seen", key)))
         except FrontierUnavailable:
             return False
+        if found:
+            self._remember_seen(key)
+        return found
 
     def spend_budget(self, key: str, limit: int) -> bool:
         """Charge the request ``key`` to the fleet's page budget of ``limit`` pages, once;
@@ -829,6 +875,7 @@ class RedisFrontier:
         self._closed.set()
         if self._joined and self.down is None:
             try:
+                self._redis.hset(self.prefix + "ops", self.owner, self.ops + 2)
                 back = int(self._scripts["leave"](args=[*self._common, self.owner]))
                 if back:
                     logger.info("Frontier: %d request(s) of this process back in the queue",
