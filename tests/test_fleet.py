@@ -24,9 +24,7 @@ import pytest
 
 from crawler.core.errors import read_errors
 from crawler.core.page import WarcRef
-
-pytest.importorskip("redis", reason="the fleet extra (redis-py) is not installed")
-from crawler.fetch.fleet import RedisFrontier  # noqa: E402
+from crawler.fetch.fleet import RedisFrontier
 
 sys.path.insert(0, str(Path(__file__).parent / "site"))
 from testsite import make_site  # noqa: E402

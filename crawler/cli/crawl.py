@@ -306,7 +306,7 @@ def run_crawl(
     summary.seconds = time.monotonic() - started
     print(summary.format())
     reason = stats["finish_reason"]
-    if reason == "frontier_unavailable":
+    if reason == "frontier_unavailable" or stats.get("licrawl/frontier_down"):
         print(f"stopped: the frontier is unavailable ({stats.get('licrawl/frontier_down')}); "
               f"every page fetched is written, and what Redis could not take is kept in "
               f"{settings.get('LICRAWL_JOB_DIR')}/frontier-spill-*.pickle: run the same "
