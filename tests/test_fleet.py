@@ -8,6 +8,7 @@ folder; the tests are skipped only when the binary is missing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -323,8 +324,13 @@ def test_kill_one_process_the_others_finish_its_urls(redis_server: RedisServer,
         procs = [start(crawl_command(site.url + "/gen/1", out, redis_server.url,
                                      "--max-pages", str(budget))) for _ in range(3)]
         wait_for(site, "/gen", 300, procs)
+        watcher = RedisFrontier(redis_server.url, out.name)
+        held = [n for owner, (_, n, _) in watcher.status().owners.items()
+                if f":{procs[0].pid}:" in owner]
         procs[0].send_signal(signal.SIGKILL)
         procs[0].communicate(timeout=30)
+        watcher.close()
+        assert held and held[0] > 0
         finish(procs[1:])
         fetched = Counter(r.path for r in site.requests_for("/gen"))
     found = results(out)
@@ -334,8 +340,10 @@ def test_kill_one_process_the_others_finish_its_urls(redis_server: RedisServer,
     f = RedisFrontier(redis_server.url, out.name)
     assert f.counts().unfinished == 0 and f.counts().queued == 0
     f.close()
+    # fetched again: at most what the killed one held (leased, or fetched with its row not
+    # published yet) when it died, give or take what it leased between the look and the kill
     again = sum(n - 1 for n in fetched.values())
-    assert again <= 32 + 64, again  # at most what the killed one had in flight
+    assert again <= held[0] + 32, (again, held)
 
 
 def test_stop_all_and_resume(redis_server: RedisServer, tmp_path: Path) -> None:
@@ -353,11 +361,13 @@ def test_stop_all_and_resume(redis_server: RedisServer, tmp_path: Path) -> None:
         assert mid < budget
         logs = finish([start(args) for _ in range(3)])
         fetched = Counter(r.path for r in site.requests_for("/gen"))
-    assert any("done" in log and "queued" in log for log in logs)
+    assert any(re.search(r": [1-9]\d* done, \d+ queued", log) for log in logs), logs
     found = results(out)
     assert len(fetched) == budget
     assert set(found) == set(fetched) and set(found.values()) == {1}
-    assert sum(n - 1 for n in fetched.values()) == 0  # a clean stop gives leases back
+    # a clean stop gives its leases back; only pages whose download was cut short by the
+    # stop are fetched again
+    assert sum(n - 1 for n in fetched.values()) <= 3 * 32
 
 
 def test_redis_stopped_mid_crawl_stops_cleanly_and_loses_nothing(tmp_path: Path) -> None:

@@ -259,16 +259,19 @@ if #first == 0 then return {'', -1} end
 return {'', math.max(0, tonumber(first[2]) - now)}
 """
 
-# ARGV: P, defdelay, conc, key
+# ARGV: P, defdelay, conc, key, owner (only the entry's owner gives its place back)
 _RELEASE = _LIB + r"""
-release(P..'e:'..ARGV[4], now_ms(), tonumber(ARGV[2]), tonumber(ARGV[3]))
+local e = P..'e:'..ARGV[4]
+if redis.call('HGET', e, 'owner') ~= ARGV[5] then return 0 end
+release(e, now_ms(), tonumber(ARGV[2]), tonumber(ARGV[3]))
 return 1
 """
 
-# ARGV: P, defdelay, conc, key, warc_file, record_id
+# ARGV: P, defdelay, conc, key, warc_file, record_id, owner
 _FETCHED = _LIB + r"""
 local e = P..'e:'..ARGV[4]
 if redis.call('HGET', e, 'state') ~= '1' then return 0 end
+if redis.call('HGET', e, 'owner') ~= ARGV[7] then return 0 end  -- taken back from us
 release(e, now_ms(), tonumber(ARGV[2]), tonumber(ARGV[3]))
 redis.call('HSET', e, 'state', '2', 'wf', ARGV[5], 'wr', ARGV[6])
 count_state('1', -1)
@@ -598,7 +601,7 @@ class RedisFrontier:
         delay counts from now)."""
         self._quiet_until = 0.0
         with contextlib.suppress(FrontierUnavailable):
-            self._run("release", key)
+            self._run("release", key, self.owner)
 
     def has_queued(self) -> bool:
         """Whether the crawl has work left for someone: queued requests, requests in flight
@@ -657,7 +660,7 @@ class RedisFrontier:
         """See :meth:`Frontier.mark_fetched`."""
         # when down: still leased by this process, fetched again if its row never comes
         with contextlib.suppress(FrontierUnavailable):
-            self._run("fetched", key, warc.file, warc.record_id)
+            self._run("fetched", key, warc.file, warc.record_id, self.owner)
 
     def mark_done(self, keys: Iterable[str]) -> None:
         """See :meth:`Frontier.mark_done`."""
