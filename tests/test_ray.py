@@ -2,7 +2,7 @@
 same rows and ids as local runs; a task whose worker is killed is run again and the output
 is still complete; a failed run leaves no output folder.
 
-One Ray instance (2 CPUs, on 127.0.0.1) is started for the module with ``ray.init``; the
+One Ray instance (2 CPUs, on this machine) is started for the module with ``ray.init``; the
 in-process runs use it, and the ``licrawl`` command lines connect to it by address
 (``--ray-address``), as a run against a remote cluster would.
 """
@@ -34,6 +34,7 @@ from crawler.stages.dedup.stage import dedup_shards  # noqa: E402
 from crawler.stages.executors import RayExecutor  # noqa: E402
 from crawler.stages.filter.policy import load_policy  # noqa: E402
 from crawler.stages.filter.stage import FilterStage, Rules, filter_shards  # noqa: E402
+from crawler.stages.index.stage import build_index  # noqa: E402
 from crawler.stages.process import plan_ranges, process_warcs  # noqa: E402
 from crawler.stages.runner import StageError, run_stage  # noqa: E402
 from crawler.store.warc import read_warc, warc_split_points  # noqa: E402
@@ -53,8 +54,7 @@ RANGE_BYTES = 300_000  # cut the test WARC into several ranges (tasks)
 def cluster() -> Iterator[str]:
     """A local Ray instance with 2 CPUs for the module; yields its address."""
     ray.init(num_cpus=2, include_dashboard=False, configure_logging=False,
-             log_to_driver=False, _node_ip_address="127.0.0.1",
-             runtime_env={"env_vars": {"PYTHONPATH": str(TESTS)}})
+             log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": str(TESTS)}})
     # classes defined here (the dying stages) travel to the workers by value
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
@@ -231,6 +231,24 @@ def test_dedup_on_ray_gives_the_clusters_of_a_local_run(processed: Processed,
     assert copies.equals(pq.read_table(tmp_path / "local" / "copies.parquet").sort_by("id"))
 
 
+
+def test_index_on_ray_builds_the_same_index_shards(processed: Processed,
+                                                   tmp_path: Path) -> None:
+    shards = sorted((processed.ray / "data").glob("*.parquet"))
+    local = build_index(shards, tmp_path / "local", jobs=2, shard_text_bytes=50_000)
+    on_ray = build_index(shards, tmp_path / "ray", shard_text_bytes=50_000,
+                         executor=RayExecutor())
+    assert on_ray["shards_built"] == local["shards_built"] >= 2
+    files = sorted(p.relative_to(tmp_path / "local")
+                   for p in (tmp_path / "local").rglob("*") if p.is_file()
+                   and p.name != "index.json")
+    assert files == sorted(p.relative_to(tmp_path / "ray")
+                           for p in (tmp_path / "ray").rglob("*") if p.is_file()
+                           and p.name != "index.json")
+    for name in files:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "ray" / name).read_bytes()
+
+
 def test_a_killed_filter_task_is_run_again(processed: Processed, tmp_path: Path) -> None:
     marker = tmp_path / "deaths"
     stage = DyingFilter(policy_rules(), marker=str(marker), kills=1)
@@ -283,3 +301,21 @@ def test_a_stage_error_in_a_task_is_the_run_error(tmp_path: Path, cluster: str) 
     assert_no_output(tmp_path / "out")
     with pytest.raises(StageError):
         filter_shards([shard], tmp_path / "out2", policy_rules(), executor=RayExecutor())
+
+
+def test_without_ray_the_ray_executor_is_a_clear_error(tmp_path: Path) -> None:
+    """Ray made unimportable in a fresh interpreter: exit 2 and how to install it."""
+    code = ("import sys; sys.modules['ray'] = None; from crawler.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    shard = tmp_path / "a.parquet"
+    shard.write_bytes(b"")
+    result = subprocess.run([sys.executable, "-c", code, "filter", str(shard), "--out",
+                             str(tmp_path / "out"), "--executor", "ray"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "pip install 'licrawl[ray]'" in result.stderr
+    assert_no_output(tmp_path / "out")
+    local = licrawl("filter", str(shard), "--out", str(tmp_path / "out"), "--ray-address",
+                    "127.0.0.1:1")
+    assert local.returncode == 2
+    assert "--ray-address is for --executor ray" in local.stderr

@@ -187,6 +187,8 @@ def make_executor(name: str = "local", *, jobs: int | None = None,
     """The executor called ``name`` (``local`` or ``ray``); ``jobs`` is the local pool's size,
     or the CPUs of a local Ray instance started for the run."""
     if name == "local":
+        if ray_address:
+            raise ExecutorError("--ray-address is for --executor ray")
         return LocalExecutor(jobs)
     if name == "ray":
         return RayExecutor(ray_address, num_cpus=jobs, say=say)
