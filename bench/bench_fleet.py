@@ -154,14 +154,15 @@ def slow_site(pages: int, latency: float) -> LocalSite:
 
 def fleet_crawl(url: str, name: str, processes: int, pages: int, out: Path,
                 extra: list[str], latency: float = 0.0
-                ) -> tuple[float, float, int, int, int, float, float, float]:
+                ) -> tuple[float, float, int, int, int, float, float, float, float]:
     """``processes`` crawl processes on a fresh site: (pages/s from the server log,
     wall seconds, pages served, client round trips, commands Redis ran (those inside
     scripts included), CPU seconds of the crawl processes and their workers, of Redis,
-    cores the whole machine kept busy)."""
+    cores the whole machine kept busy, CPU seconds of this process (the site server))."""
     client = redis.Redis.from_url(url)
     before_cmds = client.info("stats")["total_commands_processed"]
     before_redis = redis_cpu(client)
+    before_self = time.process_time()
     with slow_site(pages, latency) if latency else synthetic_site(pages) as site:
         cmd = [sys.executable, "-m", "crawler.cli", "crawl", site.url + "/", "--out",
                str(out), "--frontier", url, "--crawl-name", name, *COMMON, "-s",
@@ -181,8 +182,9 @@ def fleet_crawl(url: str, name: str, processes: int, pages: int, out: Path,
     rate = (served - 1) / (times[-1] - times[0]) if served > 1 else 0.0
     commands = client.info("stats")["total_commands_processed"] - before_cmds
     trips = sum(int(v) for v in client.hvals(f"licrawl:{name}:ops"))
+    server_cpu = time.process_time() - before_self
     return (rate, wall, served, trips, commands, cpu, redis_cpu(client) - before_redis,
-            machine)
+            machine, server_cpu)
 
 
 def spacing(url: str, name: str, delay: float, pages: int, out: Path,
@@ -278,11 +280,12 @@ def main() -> None:
             extra = ["--workers", str(args.workers)]
             one = fleet_crawl(url, "one", 1, args.pages, Path(tmp) / "one", extra)
             three = fleet_crawl(url, "three", 3, args.pages, Path(tmp) / "three", extra)
-            for label, (rate, wall, served, trips, commands, cpu, rcpu, machine) in (
+            for label, (rate, wall, served, trips, commands, cpu, rcpu, machine, site) in (
                     ("1 process", one), ("3 processes", three)):
                 print(f"{label}: {rate:.1f} pages/s ({served} pages; wall {wall:.1f} s "
                       f"with start-up; CPU {cpu:.1f} s crawl processes and workers = "
-                      f"{cpu / wall:.2f} cores, Redis {rcpu:.1f} s; the machine was busy "
+                      f"{cpu / wall:.2f} cores, Redis {rcpu:.1f} s, the site server "
+                      f"{site:.1f} s; the machine was busy "
                       f"{machine:.2f} of {os.cpu_count()} cores, all users), Redis "
                       f"{trips / served:.1f} round trips/URL, {commands / served:.1f} "
                       f"commands/URL (inside scripts included)")
@@ -294,7 +297,7 @@ def main() -> None:
                         f"LICRAWL_FLEET_HOST_CONCURRENCY={3 * c}"]
                 rates = []
                 for n in (1, 3):
-                    rate, wall, served, *_rest, machine = fleet_crawl(
+                    rate, wall, served, *_rest, machine, _site = fleet_crawl(
                         url, f"slow{n}", n, args.pages, Path(tmp) / f"slow{n}", slow,
                         args.latency)
                     rates.append(rate)
@@ -307,6 +310,8 @@ def main() -> None:
                                      Path(tmp) / "delay", extra)
             print(f"delays on (DOWNLOAD_DELAY={args.delay}, 3 processes, one host, {n} "
                   f"requests): spacing min {low:.3f} s, median {median:.3f} s")
+            if args.urls <= 0:
+                return
             client = redis.Redis.from_url(url)
             print("Redis defaults (hash-max-listpack-value "
                   f"{client.config_get('hash-max-listpack-value')['hash-max-listpack-value']}):")
