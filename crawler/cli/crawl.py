@@ -280,6 +280,10 @@ def run_crawl(
 
     Returns 0 when the crawl ran, 1 when it could not start.
     """
+    from crawler.stages.pool import DETECT_PRELOAD, start_forkserver
+
+    # The detection workers' fork server imports detection on the other core meanwhile.
+    start_forkserver(DETECT_PRELOAD)
     # Imported here, not at module level: `licrawl --help` must not load Scrapy.
     from scrapy.crawler import AsyncCrawlerProcess
 

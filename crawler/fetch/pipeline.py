@@ -37,6 +37,7 @@ from crawler.fetch.sites import origin_of, registry_for
 from crawler.site.user_policy import SitePolicy
 from crawler.stages.process import PageProcessor
 from crawler.stages.sink import ResultSink, RunSummary
+from crawler.store import shards
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -95,6 +96,9 @@ class CrawlPipeline:
             self.workers, timeout=self.page_timeout, site_policy=self.site_policy,
             crawl_id=self.crawl_id, max_pending=self.max_pending, inspect_fn=self.inspect_fn,
         )
+        # The workers start on another thread while the first pages download; a page
+        # waits for them in _submit, the reactor never does.
+        self._workers_up = asyncio.ensure_future(asyncio.to_thread(self._warm_up))
         frontier = frontier_for(self.crawler)
         self.sink = ResultSink(
             self.out_dir, self.summary,
@@ -105,6 +109,11 @@ class CrawlPipeline:
         self._thread = threading.Thread(target=self._write_loop, name="licrawl-writer",
                                         daemon=True)
         self._thread.start()
+
+    def _warm_up(self) -> None:
+        """Off the reactor, before the first pages arrive: workers up, Arrow loaded."""
+        shards.warm_up()
+        self.processor.start()
 
     async def process_item(self, item: Any) -> Any:
         """Submit a page to the pool (waiting while it is full), queue an error record."""
@@ -129,6 +138,8 @@ class CrawlPipeline:
                 self._results.put(record)
 
     async def _submit(self, page: FetchedPage) -> None:
+        if not self._workers_up.done():
+            await self._workers_up
         while self.in_flight >= self.max_pending:
             waiter = self._loop.create_future()
             self._waiters.append(waiter)
@@ -183,6 +194,10 @@ class CrawlPipeline:
 
     async def close_spider(self) -> None:
         """Drain: wait for every submitted page to be written, then close the files."""
+        try:
+            await self._workers_up
+        except Exception:  # each page submitted was an item error already; say it once more
+            logger.exception("licrawl: the detection workers could not start")
         while self.in_flight > 0:
             waiter = self._loop.create_future()
             self._waiters.append(waiter)

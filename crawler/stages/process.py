@@ -103,6 +103,10 @@ def _error(page: FetchedPage, stage: str, reason: str, detail: str,
                        crawl_id=crawl_id)
 
 
+def _ready() -> None:
+    """A task that does nothing: its answer says the pool's workers are up."""
+
+
 def _detect(page: FetchedPage, site: SiteContext | None) -> Result:
     """The worker task: inspect one page and build its row (or say why not)."""
     state = _STATE
@@ -155,6 +159,12 @@ class PageProcessor:
         self._pool = process_pool(self.workers, preload=DETECT_PRELOAD,
                                   max_tasks=TASKS_PER_WORKER, initializer=_init_worker,
                                   initargs=(inspect_fn, site_policy, crawl_id))
+
+    def start(self) -> None:
+        """Start the workers now and return once they answer (blocking: call it off the
+        reactor). Without it the pool starts on the first :meth:`submit`, which then waits
+        for the fork server's preload (about a second) on the caller's thread."""
+        self._pool.schedule(_ready).result()
 
     @property
     def pending(self) -> int:

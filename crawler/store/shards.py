@@ -203,6 +203,13 @@ def check_row(row: Mapping[str, Any], schema: pa.Schema, index: int = 0) -> None
         raise ValueError(f"{where}: {problem}")
 
 
+def warm_up() -> None:
+    """Load now what the first rows' conversion to Arrow would load then: pyarrow imports
+    pandas (when installed) on its first conversion of Python objects, a third of a second
+    of CPU. A crawl calls this while it waits for its first pages, not while it writes."""
+    pa.array([0], type=pa.int64())
+
+
 def rows_to_batch(rows: list[Mapping[str, Any]], schema: pa.Schema | None = None) -> pa.RecordBatch:
     """Convert record dicts to a RecordBatch of ``schema`` (default: the record schema).
 
