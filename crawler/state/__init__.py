@@ -1,0 +1,1 @@
+"""The crawl state of scheduled jobs: per-URL observations across runs (see store)."""
