@@ -306,6 +306,26 @@ class CrawlState:
                 (url, self.run if self.run is not None else 1 << 62)).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
+    def latest(self, urls: Iterable[str]) -> dict[str, Observation]:
+        """The latest observation by an earlier run of each of ``urls`` that has one (one
+        query per 500 URLs: ``licrawl filter --state`` asks for a record batch at a time)."""
+        run = self.run if self.run is not None else 1 << 62
+        cols = ", ".join(f"o.{c}" for c in _COLUMNS)
+        wanted = list(dict.fromkeys(urls))
+        found: dict[str, Observation] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            with self._mutex:
+                rows = self._db.execute(
+                    f"SELECT u.url, r.run_id, {cols} FROM urls u JOIN observations o "
+                    f"ON o.url_id = u.id AND o.run = (SELECT MAX(p.run) FROM observations p "
+                    f"WHERE p.url_id = u.id AND p.run < ?) JOIN runs r ON r.run = o.run "
+                    f"WHERE u.url IN ({', '.join('?' * len(chunk))})", (run, *chunk)
+                ).fetchall()
+            for row in rows:
+                found[str(row[0])] = _row_to_observation(str(row[0]), str(row[1]), row[2:])
+        return found
+
     def known_urls(self) -> Iterator[tuple[str, float]]:
         """Every URL an earlier run fetched, with its latest fetch time, in URL order."""
         run = self.run if self.run is not None else 1 << 62
