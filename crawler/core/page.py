@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-__all__ = ["DEFAULT_MAX_BODY", "FetchedPage", "WarcRef"]
+__all__ = ["DEFAULT_MAX_BODY", "FetchedPage", "RevisitedPage", "WarcRef"]
 
 # The largest body a page may have to be a document (larger ones are error records).
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
@@ -50,3 +50,24 @@ class FetchedPage:
     def host(self) -> str:
         """Host of ``url``, lower-case (empty for a URL without one)."""
         return (urlsplit(self.url).hostname or "").lower()
+
+
+@dataclass(frozen=True, slots=True)
+class RevisitedPage:
+    """A page a recrawl found unchanged without reading it again: a 304 to a conditional
+    request (``profile="server-not-modified"``) or a 200 with the same payload as before
+    (``"identical-payload-digest"``). Kept in WARC as a ``revisit`` record
+    (``warc_file``/``warc_record_id``); it gives an observation, not a row."""
+
+    url: str
+    status: int
+    headers: list[tuple[str, str]]
+    fetched_at: datetime
+    profile: str
+    warc_file: str | None = None
+    warc_record_id: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or ``None``."""
+        lname = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lname), None)

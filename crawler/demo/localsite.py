@@ -35,6 +35,11 @@ class LoggedRequest:
     time: float
     path: str
     user_agent: str
+    status: int = 200
+    sent: int = 0
+    """Bytes of the answer: status line, headers and body."""
+    conditional: bool = False
+    """Whether the request asked ``If-None-Match`` or ``If-Modified-Since``."""
 
 
 #: A handler maps the request path (with query) to a :class:`Reply`; ``None`` means 404.
@@ -42,6 +47,26 @@ Handler = Callable[[str], Reply | None]
 
 NOT_FOUND = Reply(404, [("Content-Type", "text/html; charset=utf-8")],
                   b"<!doctype html><title>Not found</title><h1>Not found</h1>")
+
+
+def not_modified(reply: Reply, if_none_match: str | None, if_modified_since: str | None
+                 ) -> Reply:
+    """``reply``, or a 304 (its ``ETag``/``Last-Modified`` kept, no body) when it is a 200
+    whose ``ETag`` is one ``If-None-Match`` names, or (without ``If-None-Match``) whose
+    ``Last-Modified`` is ``If-Modified-Since``: what a web server does (RFC 9110 13.1)."""
+    if reply.status != 200 or not (if_none_match or if_modified_since):
+        return reply
+    headers = {name.lower(): value for name, value in reply.headers}
+    if if_none_match is not None:
+        tags = {t.strip() for t in if_none_match.split(",")}
+        fresh = headers.get("etag") is not None and (headers["etag"] in tags or "*" in tags)
+    else:
+        fresh = headers.get("last-modified") == if_modified_since
+    if not fresh:
+        return reply
+    kept = [(n, v) for n, v in reply.headers if n.lower() in ("etag", "last-modified",
+                                                               "cache-control", "date")]
+    return Reply(304, kept, b"", reply.delay)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -67,19 +92,23 @@ class LocalSite:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                with site._lock:
-                    site.log.append(LoggedRequest(time.monotonic(), self.path,
-                                                  self.headers.get("User-Agent", "")))
-                reply = site.handler(self.path) or NOT_FOUND
+                arrived = time.monotonic()
+                asked = (self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"))
+                reply = not_modified(site.handler(self.path) or NOT_FOUND, *asked)
                 if reply.delay:
                     time.sleep(reply.delay)
+                head = [(name, value) for name, value in reply.headers]
+                if not any(name.lower() == "content-length" for name, _ in head):
+                    head.append(("Content-Length", str(len(reply.body))))
+                sent = len(reply.body) + sum(len(n) + len(v) + 4 for n, v in head) + 40
+                with site._lock:
+                    site.log.append(LoggedRequest(arrived, self.path,
+                                                  self.headers.get("User-Agent", ""),
+                                                  reply.status, sent, any(asked)))
                 try:
                     self.send_response(reply.status)
-                    names = {name.lower() for name, _ in reply.headers}
-                    for name, value in reply.headers:
+                    for name, value in head:
                         self.send_header(name, value)
-                    if "content-length" not in names:
-                        self.send_header("Content-Length", str(len(reply.body)))
                     self.end_headers()
                     self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):

@@ -16,10 +16,12 @@ downloads (back-pressure; ``CONCURRENT_ITEMS`` and ``SCRAPER_SLOT_MAX_ACTIVE_SIZ
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,14 +32,19 @@ from scrapy import signals
 from scrapy.utils.misc import load_object
 
 from crawler.core.errors import ErrorRecord
-from crawler.core.page import FetchedPage
+from crawler.core.fsutil import atomic_write_text
+from crawler.core.page import FetchedPage, RevisitedPage
 from crawler.fetch.failures import dropped_reason, host_allowed, redirect_record
 from crawler.fetch.frontier import FrontierObserver, frontier_for
+from crawler.fetch.observe import StateRecorder
+from crawler.fetch.recrawl import state_for
 from crawler.fetch.sites import origin_of, registry_for
+from crawler.site.context import SiteContext
 from crawler.site.user_policy import SitePolicy
 from crawler.stages.process import PageProcessor
 from crawler.stages.sink import ResultSink, RunSummary
 from crawler.store import shards
+from crawler.store.warc import payload_digest
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -56,6 +63,25 @@ class _Submitted:
     warc_file: str | None
     warc_record_id: str | None
     future: Future[Any]
+    recrawl: _Validators | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Validators:
+    """What a recrawl keeps of a page besides its row: validators, payload digest, site."""
+
+    etag: str | None
+    last_modified: str | None
+    payload: str
+    site: SiteContext | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Revisit:
+    """A revisited page on its way to the writer thread, with its site's signals."""
+
+    page: RevisitedPage
+    site: SiteContext | None
 
 
 _STOP = object()
@@ -79,10 +105,13 @@ class CrawlPipeline:
         self.registry = registry_for(crawler)
         self.summary = RunSummary(crawl_id=self.crawl_id)
         self.in_flight = 0
+        self.recorder: StateRecorder | None = None
+        self._started = time.monotonic()
         self._waiters: list[asyncio.Future[None]] = []
         self._results: queue.Queue[Any] = queue.Queue()
         crawler.signals.connect(self._request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(self._request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlPipeline:
@@ -100,6 +129,9 @@ class CrawlPipeline:
         # waits for them in _submit, the reactor never does.
         self._workers_up = asyncio.ensure_future(asyncio.to_thread(self._warm_up))
         frontier = frontier_for(self.crawler)
+        state = state_for(self.crawler)
+        self.recorder = None if state is None else StateRecorder(
+            state, self.summary, frontier.done_urls if frontier is not None else None)
         self.sink = ResultSink(
             self.out_dir, self.summary,
             observer=FrontierObserver(frontier) if frontier is not None else None,
@@ -116,12 +148,19 @@ class CrawlPipeline:
         self.processor.start()
 
     async def process_item(self, item: Any) -> Any:
-        """Submit a page to the pool (waiting while it is full), queue an error record."""
+        """Submit a page to the pool (waiting while it is full), queue an error record or
+        a revisited page."""
         if isinstance(item, ErrorRecord):
             self._results.put(item)
         elif isinstance(item, FetchedPage):
             await self._submit(item)
+        elif isinstance(item, RevisitedPage):
+            self._results.put(_Revisit(item, self._site_context(item.url)))
         return item
+
+    def _site_context(self, url: str) -> SiteContext | None:
+        site = self.registry.get(origin_of(url))
+        return site.context if site is not None else None
 
     def _request_dropped(self, request: Request) -> None:
         """A redirect target the scheduler dropped as already seen is an error record."""
@@ -145,14 +184,17 @@ class CrawlPipeline:
             self._waiters.append(waiter)
             await waiter
         self.in_flight += 1
-        site = self.registry.get(origin_of(page.url))
+        context = self._site_context(page.url)
         try:
-            future = self.processor.submit(page, site.context if site is not None else None)
+            future = self.processor.submit(page, context)
         except BaseException:
             self._release()  # nothing will be written for it: never wait for it on close
             raise
+        recrawl = None if self.recorder is None else _Validators(
+            page.header("ETag"), page.header("Last-Modified"), payload_digest(page.body),
+            context)
         submitted = _Submitted(page.url, page.status, page.fetched_at, page.warc_file,
-                               page.warc_record_id, future)
+                               page.warc_record_id, future, recrawl)
         future.add_done_callback(lambda _f: self._results.put(submitted))
 
     def _release(self) -> None:
@@ -171,12 +213,30 @@ class CrawlPipeline:
             if entry is _STOP:
                 return
             try:
-                self.sink.put(self._result(entry))
+                self._write(entry)
             except Exception:  # a write that fails (disk full, ...) must not stop the crawl
                 logger.exception("licrawl: could not write the result for %r", entry)
             finally:
                 if isinstance(entry, _Submitted):
                     self._loop.call_soon_threadsafe(self._release)
+
+    def _write(self, entry: ErrorRecord | _Submitted | _Revisit) -> None:
+        """Write one entry; with a crawl state, record its observation too."""
+        if isinstance(entry, _Revisit):
+            assert self.recorder is not None, "revisits come only with a crawl state"
+            self.recorder.revisit(entry.page, entry.site)
+            return
+        result = self._result(entry)
+        if self.recorder is None:
+            self.sink.put(result)
+        elif isinstance(result, ErrorRecord):
+            self.recorder.error(self.sink.put(result))  # type: ignore[arg-type]
+        else:
+            assert isinstance(entry, _Submitted) and entry.recrawl is not None
+            kept = entry.recrawl
+            self.recorder.row(result, self.sink, etag=kept.etag,
+                              last_modified=kept.last_modified, payload=kept.payload,
+                              site=kept.site)
 
     def _result(self, entry: ErrorRecord | _Submitted) -> dict[str, Any] | ErrorRecord:
         """The row or error record for a queued entry."""
@@ -205,6 +265,24 @@ class CrawlPipeline:
         self._results.put(_STOP)
         await asyncio.to_thread(self._thread.join)
         await asyncio.to_thread(self._close_files)
+        self._finish_summary()
+
+    def _finish_summary(self) -> None:
+        """Counts from the crawl's stats, the run's duration; written to the crawl state's
+        run and to ``LICRAWL_SUMMARY_JSON`` (replaced atomically) when set."""
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        self.summary.records = int(stats.get("response_received_count", 0))
+        self.summary.site_files = int(stats.get("licrawl/site_files", 0))
+        self.summary.seconds = time.monotonic() - self._started
+        if self.recorder is not None:
+            self.recorder.state.end_run(self.summary.as_dict())
+
+    def _spider_closed(self, reason: str) -> None:
+        """The run's summary to ``LICRAWL_SUMMARY_JSON`` (replaced atomically), when set."""
+        path = self.crawler.settings.get("LICRAWL_SUMMARY_JSON")
+        if path:
+            data = {**self.summary.as_dict(), "finish_reason": reason}
+            atomic_write_text(Path(path), json.dumps(data, indent=2) + "\n")
 
     def _close_files(self) -> None:
         self.processor.close()

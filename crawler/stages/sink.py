@@ -29,6 +29,11 @@ DATA_DIR = "data"
 ERRORS_DIR = "errors"
 
 
+#: Outcomes of a recrawl's pages, and the changes since the previous run it counts.
+RECRAWL_OUTCOMES = ("new", "changed", "unchanged", "removed", "error")
+RECRAWL_CHANGES = ("license changed", "opted out", "disappeared", "back")
+
+
 @dataclass
 class RunSummary:
     """What one crawl or ``process`` run wrote."""
@@ -41,6 +46,9 @@ class RunSummary:
     licenses: Counter[str] = field(default_factory=Counter)  # license_category -> rows
     opt_outs: Counter[str] = field(default_factory=Counter)  # signal -> rows
     opted_out_rows: int = 0
+    # With a crawl state (recrawls): outcomes (new, changed, unchanged, removed, error) and
+    # changes since the previous run (license changed, opted out, disappeared, back).
+    changes: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     shards: list[Path] = field(default_factory=list)
     error_file: Path | None = None
@@ -73,7 +81,25 @@ class RunSummary:
         self.licenses.update(other.licenses)
         self.opt_outs.update(other.opt_outs)
         self.opted_out_rows += other.opted_out_rows
+        self.changes.update(other.changes)
         self.shards += other.shards
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data (``licrawl crawl --summary-json``)."""
+        data: dict[str, Any] = {
+            "crawl_id": self.crawl_id, "records": self.records, "rows": self.rows,
+            "site_files": self.site_files, "errors": self.error_count,
+            "errors_by_reason": dict(sorted(self.errors.items())),
+            "licenses": dict(ranked(self.licenses)), "opted_out_rows": self.opted_out_rows,
+            "opt_outs": dict(ranked(self.opt_outs)), "seconds": round(self.seconds, 3),
+            "shards": [str(p) for p in self.shards],
+            "error_file": str(self.error_file) if self.error_file is not None else None,
+        }
+        if self.changes:
+            data["pages"] = {k: self.changes[k] for k in RECRAWL_OUTCOMES}
+            data["since_previous_run"] = {k.replace(" ", "_"): self.changes[k]
+                                          for k in RECRAWL_CHANGES}
+        return data
 
     def format(self) -> str:
         """A human-readable report."""
@@ -88,6 +114,11 @@ class RunSummary:
         lines += [f"  {k:<28} {v}" for k, v in ranked(self.licenses)]
         lines.append(f"opted out    {self.opted_out_rows} rows")
         lines += [f"  {k:<28} {v}" for k, v in ranked(self.opt_outs)]
+        if self.changes:
+            outcomes = ", ".join(f"{self.changes[k]} {k}" for k in RECRAWL_OUTCOMES)
+            lines.append(f"pages        {outcomes}")
+            lines.append("since the previous run")
+            lines += [f"  {k:<28} {self.changes[k]}" for k in RECRAWL_CHANGES]
         lines += [f"shard        {p}" for p in self.shards]
         if self.error_file is not None:
             lines.append(f"error file   {self.error_file}")

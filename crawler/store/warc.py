@@ -28,6 +28,8 @@ Reading (:func:`read_warc`, :func:`iter_responses`)
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http
 import os
 import secrets
@@ -58,6 +60,8 @@ from crawler.core.version import __version__
 
 GIB = 1024**3
 WARC_VERSION = "WARC/1.1"
+#: Revisit profiles :meth:`WarcWriter.write_revisit` writes (WARC 1.1, section 6.7).
+REVISIT_PROFILES = ("server-not-modified", "identical-payload-digest")
 OPEN_SUFFIX = ".open"
 # Framing headers that describe bytes we no longer hold: the body handed to the writer is
 # the payload as the HTTP client delivered it (de-chunked), so the original values are kept
@@ -78,6 +82,16 @@ def _utc(dt: datetime) -> datetime:
 def _warc_date(dt: datetime) -> str:
     """A WARC/1.1 date with microseconds: ``2024-05-01T12:30:00.123456Z``."""
     return _utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def warc_date(dt: datetime) -> str:
+    """``WARC-Date`` of a record written at ``dt`` (as :class:`WarcWriter` writes it)."""
+    return _warc_date(dt)
+
+
+def payload_digest(body: bytes) -> str:
+    """``WARC-Payload-Digest`` of ``body``: ``sha1:`` and the base32 SHA-1."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")  # noqa: S324
 
 
 def _new_record_id() -> str:
@@ -265,6 +279,46 @@ class WarcWriter:
             return records
 
         return WarcRef(self._ref_name(self._append(self._serialize(build))), resp_id)
+
+    def write_revisit(
+        self,
+        url: str,
+        status: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        fetched_at: datetime,
+        *,
+        profile: str,
+        refers_to_record: str | None,
+        refers_to_date: str | None,
+        payload_digest: str | None = None,
+        protocol: str = "HTTP/1.1",
+    ) -> WarcRef:
+        """Write a ``revisit`` record: the response's status line and headers, no payload.
+
+        ``profile`` is ``server-not-modified`` (a 304 to a conditional request) or
+        ``identical-payload-digest`` (a 200 whose payload has ``payload_digest``, the same as
+        the record it refers to). ``refers_to_record`` / ``refers_to_date`` name the earlier
+        full response (``WARC-Refers-To``, ``WARC-Refers-To-Date``; the target URI is
+        ``url``). Returns the revisit record's ref."""
+        if profile not in REVISIT_PROFILES:
+            raise ValueError(f"unknown revisit profile {profile!r}; one of {REVISIT_PROFILES}")
+        rec_id = _new_record_id()
+        warc_headers = {"WARC-Record-ID": rec_id, "WARC-Date": _warc_date(fetched_at),
+                        "WARC-Profile": f"http://netpreserve.org/warc/1.1/revisit/{profile}",
+                        "WARC-Refers-To-Target-URI": url}
+        if refers_to_record:
+            warc_headers["WARC-Refers-To"] = refers_to_record
+        if refers_to_date:
+            warc_headers["WARC-Refers-To-Date"] = refers_to_date
+        if payload_digest:
+            warc_headers["WARC-Payload-Digest"] = payload_digest
+        http_headers = StatusAndHeaders(f"{int(status)} {reason or _reason(status)}",
+                                        _reframe(list(headers), 0), protocol=protocol)
+        data = self._serialize(lambda w: [w.create_warc_record(
+            url, "revisit", payload=BytesIO(b""), length=0,
+            warc_headers_dict=warc_headers, http_headers=http_headers)])
+        return WarcRef(self._ref_name(self._append(data)), rec_id)
 
     def write_metadata(
         self, url: str, fields: dict[str, str], refers_to: WarcRef, fetched_at: datetime

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 
-from crawler.store.warc import WarcWriter
+from crawler.core.page import WarcRef
+from crawler.fetch.recrawl import PREVIOUS_META, REVISIT_META
+from crawler.store.warc import WarcWriter, payload_digest
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -67,8 +69,15 @@ class WarcRecorderMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        """Write the response to WARC and remember where, in ``request.meta``."""
+        """Write the response to WARC and remember where, in ``request.meta``: as a
+        ``revisit`` record when a recrawl finds the page unchanged (see :meth:`_revisit`)."""
         fetched_at = datetime.now(UTC)
+        request.meta.pop(REVISIT_META, None)
+        revisit = self._revisit(request, response, fetched_at)
+        if revisit is not None:
+            request.meta[WARC_META] = (revisit.file, revisit.record_id, fetched_at)
+            self.stats.inc_value("licrawl/warc_revisits")
+            return response
         ref = self.writer.write_response(
             response.url,
             response.status,
@@ -82,6 +91,30 @@ class WarcRecorderMiddleware:
         request.meta[WARC_META] = (ref.file, ref.record_id, fetched_at)
         self.stats.inc_value("licrawl/warc_records")
         return response
+
+    def _revisit(self, request: Request, response: Response, fetched_at: datetime
+                 ) -> WarcRef | None:
+        """A ``revisit`` record for a page an earlier run kept (``PREVIOUS_META``) that is
+        unchanged: a 304 to the conditional request (``server-not-modified``), or a 200
+        whose payload digest is the one kept (``identical-payload-digest``)."""
+        previous = request.meta.get(PREVIOUS_META)
+        page = previous.page if previous is not None else None
+        if page is None:
+            return None
+        if response.status == 304 and (b"If-None-Match" in request.headers
+                                       or b"If-Modified-Since" in request.headers):
+            profile, digest = "server-not-modified", None
+        elif (response.status == 200 and page.payload_digest
+              and payload_digest(response.body) == page.payload_digest):
+            profile, digest = "identical-payload-digest", page.payload_digest
+        else:
+            return None
+        request.meta[REVISIT_META] = profile
+        return self.writer.write_revisit(
+            response.url, response.status, reason_phrase(response.status),
+            header_pairs(response.headers), fetched_at, profile=profile,
+            refers_to_record=page.ref_record_id, refers_to_date=page.ref_date,
+            payload_digest=digest)
 
     def _close(self) -> None:
         self.writer.close()
