@@ -7,6 +7,7 @@ Spiders only decide what to fetch. Each response they receive is handed on as a
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,31 @@ def is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+#: Between URLs: whitespace, or a comma before the next URL (a comma inside a URL stays).
+_URL_SEPARATOR = re.compile(r"\s+|,\s*(?=https?://)", re.IGNORECASE)
+#: Between host names: whitespace or commas.
+_HOST_SEPARATOR = re.compile(r"[\s,]+")
+
+
+def spider_arg_list(value: Iterable[str] | str, separator: re.Pattern[str]) -> list[str]:
+    """A list spider argument: a string split at ``separator``, or the items given; blank
+    items dropped."""
+    items = separator.split(value) if isinstance(value, str) else value
+    return [item.strip() for item in items if item.strip()]
+
+
+def page_budget(value: int | str) -> int:
+    """The ``max_pages`` spider argument as a number >= 0; ``ValueError`` saying what is
+    wrong otherwise."""
+    try:
+        budget = int(value)
+    except ValueError:
+        budget = -1
+    if budget < 0:
+        raise ValueError(f"max_pages must be a whole number >= 0 (0: no limit), not {value!r}")
+    return budget
+
+
 def host_of(url: str) -> str:
     """The lower-case host name of ``url`` ("" when there is none)."""
     return (urlsplit(url).hostname or "").lower()
@@ -42,21 +68,26 @@ class LicrawlSpider(scrapy.Spider):
 
     ``seeds``: start URLs. ``max_pages``: at most this many page requests (0: no limit),
     kept across resumes in the spider state. ``allow_hosts``: the hosts in scope; by default
-    the seeds' hosts.
+    the seeds' hosts. Spider arguments given on a command line (``scrapy crawl -a``, Scrapyd's
+    ``schedule.json``) are strings: seeds separated by whitespace or commas, hosts likewise,
+    the page budget as digits.
     """
 
     def __init__(
         self,
-        seeds: Iterable[str] = (),
+        seeds: Iterable[str] | str = (),
         *,
-        max_pages: int = 0,
-        allow_hosts: Iterable[str] = (),
+        max_pages: int | str = 0,
+        allow_hosts: Iterable[str] | str = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.seeds = [s.strip() for s in seeds if s.strip()]
-        self.max_pages = int(max_pages)
-        hosts = {h.lower() for h in allow_hosts}
+        self.seeds = spider_arg_list(seeds, _URL_SEPARATOR)
+        if not self.seeds:
+            raise ValueError("no seeds: give the spider argument seeds (URLs separated by "
+                             "spaces or commas)")
+        self.max_pages = page_budget(max_pages)
+        hosts = {h.lower() for h in spider_arg_list(allow_hosts, _HOST_SEPARATOR)}
         self.hosts = hosts or {host_of(s) for s in self.seeds if is_http_url(s)}
         # Replaced by Scrapy's SpiderState extension when a JOBDIR is used.
         self.state: dict[str, Any] = {}

@@ -37,6 +37,7 @@ from crawler.fetch.frontier import (
     attach_frontier,
     frontier_for,
 )
+from crawler.fetch.job import job_dir
 from crawler.fetch.middlewares.warc_recorder import WarcRecorderMiddleware
 from crawler.fetch.pipeline import CrawlPipeline
 from crawler.fetch.resume import rebuild_pages
@@ -52,9 +53,8 @@ logger = logging.getLogger(__name__)
 KEY_META = "licrawl_frontier_key"
 
 def frontier_path(settings: Any) -> Path:
-    """Where the crawl's frontier lives: ``LICRAWL_JOB_DIR``, else ``LICRAWL_OUT_DIR/job``."""
-    job_dir = settings.get("LICRAWL_JOB_DIR") or Path(settings["LICRAWL_OUT_DIR"]) / "job"
-    return Path(job_dir) / FRONTIER_FILE
+    """Where the crawl's frontier lives: in the job folder (:func:`~crawler.fetch.job.job_dir`)."""
+    return job_dir(settings) / FRONTIER_FILE
 
 
 class FrontierScheduler(BaseScheduler):
