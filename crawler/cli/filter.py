@@ -44,6 +44,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--allow-dup-conflict", action="store_true",
                         help="keep rows of licrawl dedup output whose copies disagree about "
                         "the license (default: excluded as dup-conflict)")
+    parser.add_argument("--state", metavar="DIR",
+                        help="the crawl state of the job that collected the shards (licrawl "
+                        "crawl --state DIR): exclude documents whose URL has since been "
+                        "removed (404/410) or opted out (reasons removed, "
+                        "later-optout:<signal>); each document keeps its own license")
+    parser.add_argument("--ignore-later-changes", action="store_true",
+                        help="with --state: keep those documents (still counted in the "
+                        "report)")
     parser.add_argument("--excluded", metavar="DIR",
                         help="also write the excluded rows here, with a filter_reason column")
     add_stage_options(parser, overwrite_help="replace existing output folders (only once "
@@ -57,21 +65,26 @@ def run(args: argparse.Namespace) -> int:
     from crawler.stages.filter.report import format_table
     from crawler.stages.filter.stage import FilterError, Rules, filter_shards
     from crawler.stages.runner import StageError
+    from crawler.state.store import StateError
 
     try:
         if error := stage_option_error(args):
             raise FilterError(error)
+        if args.ignore_later_changes and args.state is None:
+            raise FilterError("--ignore-later-changes needs --state DIR")
         policy = (load_policy(args.policy)
                   if args.policy is not None or args.subset == "licensed-only" else None)
         rules = Rules.build(args.subset, policy, min_confidence=args.min_confidence,
                             allow_optout=args.allow_optout, allow_conflict=args.allow_conflict,
-                            allow_dup_conflict=args.allow_dup_conflict)
+                            allow_dup_conflict=args.allow_dup_conflict,
+                            state_dir=args.state,
+                            ignore_later_changes=args.ignore_later_changes)
         with open_executor(args, "filter") as executor:
             report = filter_shards(
                 args.inputs, args.out, rules, excluded_dir=args.excluded,
                 overwrite=args.overwrite, jobs=args.jobs, batch_rows=args.batch_rows,
                 progress=not args.quiet, executor=executor)
-    except (StageError, PolicyError, ExecutorError) as exc:
+    except (StageError, PolicyError, ExecutorError, StateError) as exc:
         print(f"licrawl filter: error: {exc}", file=sys.stderr)
         return 2
     print(format_table(report))

@@ -37,6 +37,7 @@ class FilterCounts:
     category_excluded: Counter[str] = field(default_factory=Counter)
     hosts_kept: Counter[str] = field(default_factory=Counter)
     hosts_excluded: Counter[str] = field(default_factory=Counter)
+    later: Counter[str] = field(default_factory=Counter)
     dropped_columns: dict[str, list[str]] = field(default_factory=dict)
 
     def add_batch(self, batch: pa.RecordBatch, reasons: pa.Array,
@@ -72,6 +73,11 @@ class FilterCounts:
         _count(self.hosts_kept, host.filter(kept_mask))
         _count(self.hosts_excluded, host.filter(excluded_mask))
 
+    def add_later(self, later: pa.Array) -> None:
+        """Count the rows a crawl state finds removed or opted out since (``later`` per
+        row, null: nothing since), whether or not they were excluded for it."""
+        _count(self.later, later)
+
     def merge(self, other: FilterCounts) -> None:
         """Add another worker's counts to these."""
         self.files += other.files
@@ -80,7 +86,7 @@ class FilterCounts:
         self.kept_without_license += other.kept_without_license
         self.excluded += other.excluded
         for name in ("reasons", "checks", "optout_signals", "category_kept",
-                     "category_excluded", "hosts_kept", "hosts_excluded"):
+                     "category_excluded", "hosts_kept", "hosts_excluded", "later"):
             getattr(self, name).update(getattr(other, name))
         self.dropped_columns.update(other.dropped_columns)
 
@@ -120,7 +126,9 @@ def _applied_settings(settings: dict[str, Any]) -> dict[str, Any]:
 def build_report(counts: FilterCounts, *, settings: dict[str, Any], inputs: list[str],
                  input_bytes: int, outputs: dict[str, Any], elapsed: float) -> dict[str, Any]:
     """The content of ``report.json``; ``kept_without_license`` counts the kept works that
-    have no license (all rights reserved, or none found)."""
+    have no license (all rights reserved, or none found); ``later_changes`` the rows whose
+    URL the crawl state (``--state``) finds removed or opted out since, by reason, excluded
+    for it or not (empty without a state)."""
     return {
         "settings": _applied_settings(settings),
         "inputs": {"files": inputs, "file_count": len(inputs), "bytes": input_bytes,
@@ -132,6 +140,7 @@ def build_report(counts: FilterCounts, *, settings: dict[str, Any], inputs: list
         "excluded_by_reason": dict(ranked(counts.reasons)),
         "failing_checks": dict(ranked(counts.checks)),
         "optout_signals": dict(ranked(counts.optout_signals)),
+        "later_changes": dict(ranked(counts.later)),
         "by_category": {"kept": dict(ranked(counts.category_kept)),
                         "excluded": dict(ranked(counts.category_excluded))},
         "top_hosts": {"kept": ranked(counts.hosts_kept, TOP_HOSTS),
@@ -156,6 +165,8 @@ def format_table(report: dict[str, Any], *, top: int = 10) -> str:
            "reserved or none found"] if report["kept_without_license"] else []),
         f"excluded  {report['excluded']:>12,}  {_share(report['excluded'], total)}",
     ]
+    if settings.get("state"):
+        lines.append(_later_line(report, settings))
     if report["excluded_by_reason"]:
         lines += ["", f"{'excluded by reason (first failing check)':<42}{'rows':>12}  share"]
         lines += [f"  {reason:<40}{n:>12,}  {_share(n, total)}"
@@ -166,6 +177,17 @@ def format_table(report: dict[str, Any], *, top: int = 10) -> str:
             lines += ["", f"{label:<42}{'rows':>12}"]
             lines += [f"  {host:<40}{n:>12,}" for host, n in hosts]
     return "\n".join(lines)
+
+
+def _later_line(report: dict[str, Any], settings: dict[str, Any]) -> str:
+    """What the crawl state says happened since the rows were collected."""
+    later = report.get("later_changes", {})
+    removed = later.get("removed", 0)
+    optout = sum(n for reason, n in later.items() if reason != "removed")
+    fate = ("excluded" if settings.get("exclude_later_changes")
+            else "kept (--ignore-later-changes)")
+    return (f"since     {removed:,} removed, {optout:,} opted out later, per the crawl state "
+            f"{settings['state']}: {fate}")
 
 
 def _or_off(value: object) -> str:

@@ -23,6 +23,7 @@ from crawler.licenses.expressions import parse
 from crawler.licenses.ids import NOASSERTION
 from crawler.stages import DEFAULT_BATCH_ROWS
 from crawler.stages.executors import Executor
+from crawler.stages.filter.later import LaterChanges
 from crawler.stages.filter.manifest import ManifestWriter, merge_manifests
 from crawler.stages.filter.policy import (
     REASON_CONFLICT,
@@ -61,7 +62,9 @@ class Rules:
     """The checks a row must pass, resolved from the subset, the policy and the flags.
 
     ``policy`` is ``None`` when no license check applies (``attributed`` without a policy);
-    ``min_confidence`` is ``None`` when no confidence check applies.
+    ``min_confidence`` is ``None`` when no confidence check applies. ``later`` looks up what
+    a crawl state saw of each URL since (``None``: no state); ``check_later`` excludes the
+    rows it finds removed or opted out since, else they are only counted.
     """
 
     subset: str
@@ -71,17 +74,23 @@ class Rules:
     check_conflict: bool
     check_dup_conflict: bool
     check_attribution: bool
+    later: LaterChanges | None = None
+    check_later: bool = False
 
     @classmethod
     def build(cls, subset: str, policy: Policy | None, *, min_confidence: float | None = None,
               allow_optout: bool = False, allow_conflict: bool = False,
-              allow_dup_conflict: bool = False) -> Rules:
+              allow_dup_conflict: bool = False, state_dir: str | Path | None = None,
+              ignore_later_changes: bool = False) -> Rules:
         """Resolve the rules of a run.
 
         ``licensed-only`` needs a policy. ``attributed`` checks attribution, plus the policy
         when one is given. ``min_confidence`` overrides the policy's; ``allow_optout``,
         ``allow_conflict`` and ``allow_dup_conflict`` (copies found by ``licrawl dedup``
         disagree about the license) let those rows pass whatever the policy says.
+        ``state_dir``: a crawl state folder whose later observations exclude rows (``removed``,
+        ``later-optout:<signal>``) unless ``ignore_later_changes``; it is opened once here
+        (:class:`~crawler.state.store.StateError` for a bad one).
         """
         if subset not in SUBSETS:
             raise FilterError(f"unknown subset {subset!r}: use one of {', '.join(SUBSETS)}")
@@ -95,10 +104,14 @@ class Rules:
         conflict_ok = allow_conflict or (policy is not None and policy.allow_conflict)
         dup_conflict_ok = allow_dup_conflict or (policy is not None
                                                  and policy.allow_dup_conflict)
+        later = None if state_dir is None else LaterChanges(state_dir)
+        if later is not None:
+            later.check()
         return cls(subset=subset, policy=policy, min_confidence=min_confidence,
                    check_optout=not optout_ok, check_conflict=not conflict_ok,
                    check_dup_conflict=not dup_conflict_ok,
-                   check_attribution=subset == "attributed")
+                   check_attribution=subset == "attributed", later=later,
+                   check_later=later is not None and not ignore_later_changes)
 
     def describe(self) -> dict[str, Any]:
         """The rules as plain data, for ``report.json``."""
@@ -110,6 +123,8 @@ class Rules:
             "exclude_conflict": self.check_conflict,
             "exclude_dup_conflict": self.check_dup_conflict,
             "require_attribution": self.check_attribution,
+            "state": str(self.later.folder) if self.later else None,
+            "exclude_later_changes": self.check_later,
         }
 
 
@@ -179,11 +194,14 @@ def _invalid_reason(value: str) -> str | None:
     return None
 
 
-def judge_batch(batch: pa.RecordBatch, rules: Rules) -> tuple[pa.Array, dict[str, pa.Array]]:
+def judge_batch(batch: pa.RecordBatch, rules: Rules, later: pa.Array | None = None
+                ) -> tuple[pa.Array, dict[str, pa.Array]]:
     """Judge record rows: (first failing reason per row, null when kept; per-check reasons).
 
-    Checks run in a fixed order: license, confidence, opt-out, conflict, dup-conflict
-    (only rows of ``licrawl dedup`` output have the flag), attribution.
+    Checks run in a fixed order: license, confidence, opt-out, later changes (``later``:
+    the rows' reasons from :meth:`LaterChanges.reasons`, applied when
+    ``rules.check_later``), conflict, dup-conflict (only rows of ``licrawl dedup`` output
+    have the flag), attribution.
     """
     checks: dict[str, pa.Array] = {}
     if rules.policy is not None:
@@ -196,6 +214,8 @@ def judge_batch(batch: pa.RecordBatch, rules: Rules) -> tuple[pa.Array, dict[str
         checks["confidence"] = _reason_where(low, REASON_LOW_CONFIDENCE)
     if rules.check_optout:
         checks["optout"] = _optout_reasons(batch)
+    if rules.check_later and later is not None:
+        checks["later"] = later
     if rules.check_conflict:
         checks["conflict"] = _reason_where(batch.column("license_conflict"), REASON_CONFLICT)
     if rules.check_dup_conflict:
@@ -234,9 +254,13 @@ class FilterStage(ShardStage[FilterCounts], TaskStep[FilterCounts]):
         return FilterCounts()
 
     def step(self, batch: pa.RecordBatch, counts: FilterCounts) -> pa.Array:
-        """Judge and count one batch."""
-        reasons, checks = judge_batch(batch, self.rules)
+        """Judge and count one batch (rows removed or opted out since are counted apart,
+        excluded or not)."""
+        later = self.rules.later.reasons(batch) if self.rules.later is not None else None
+        reasons, checks = judge_batch(batch, self.rules, later)
         counts.add_batch(batch, reasons, checks)
+        if later is not None:
+            counts.add_later(later)
         return reasons
 
     def open_task(self, task: TaskContext) -> None:
@@ -250,10 +274,12 @@ class FilterStage(ShardStage[FilterCounts], TaskStep[FilterCounts]):
         task.extras["manifest"].add(kept)
 
     def close_task(self, task: TaskContext, *, ok: bool) -> None:
-        """Close (or drop) the manifest part."""
+        """Close (or drop) the manifest part; close the crawl state."""
         manifest = task.extras.get("manifest")
         if manifest is not None:
             manifest.close() if ok else manifest.abort()
+        if self.rules.later is not None:
+            self.rules.later.close()
 
     def on_file(self, counts: FilterCounts, path: Path, dropped_columns: list[str]) -> None:
         """Count the file and the columns it had that this version drops."""
