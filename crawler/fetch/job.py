@@ -169,6 +169,7 @@ class JobAddon:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.started = time.monotonic()
+        self.log_summary = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JobAddon:
@@ -197,10 +198,12 @@ class JobAddon:
             if start.message:
                 logger.info("%s", start.message)
             settings.setdict(start.settings(), priority="cmdline")
+            self.log_summary = True
         self.crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     def closed(self) -> None:
-        """Complete the run summary (responses, site files, seconds) and log it."""
+        """Complete the run summary (responses, site files, seconds); log it when the job
+        was prepared here (``licrawl crawl`` prints it)."""
         from crawler.fetch.pipeline import CrawlPipeline
 
         pipeline = self.crawler.get_item_pipeline(CrawlPipeline)
@@ -211,4 +214,5 @@ class JobAddon:
         summary.records = int(stats.get_value("response_received_count", 0))
         summary.site_files = int(stats.get_value("licrawl/site_files", 0))
         summary.seconds = time.monotonic() - self.started
-        logger.info("licrawl crawl summary\n%s", summary.format())
+        if self.log_summary:
+            logger.info("licrawl crawl summary\n%s", summary.format())
