@@ -9,7 +9,7 @@ import sys
 # Each subcommand lives in crawler/cli/<name>.py with register(subparsers) and run(args);
 # register() imports nothing heavy (run() imports what the command uses), so --help is quick.
 SUBCOMMANDS = ["inspect", "crawl", "frontier", "process", "filter", "dedup", "index", "trace",
-               "serve-trace", "serve-demo", "history"]
+               "serve-trace", "serve-demo", "report", "history"]
 
 
 def build_parser() -> argparse.ArgumentParser:

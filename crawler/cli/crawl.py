@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crawler.cli.report import add_report_option, reported
 from crawler.fetch.job import job_crawl_id  # noqa: F401 - serve_demo imports it from here
 
 SPIDERS = ("site", "sitemap", "urls")
@@ -60,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    "across resumes)")
     p.add_argument("-s", "--set", dest="settings", action="append", default=[],
                    metavar="NAME=VALUE", help="any Scrapy or LICRAWL_* setting (repeatable)")
-    p.set_defaults(func=run)
+    add_report_option(p)
+    p.set_defaults(func=reported("crawl", run))
 
 
 def _fail(message: str) -> int:
@@ -197,7 +199,7 @@ def run_crawl(
     if pipeline is None or "finish_reason" not in stats:
         print("licrawl crawl: the crawl could not start (see the log above)", file=sys.stderr)
         return 1
-    print(pipeline.summary.format())  # completed by crawler.fetch.job.JobAddon
+    print(pipeline.summary.format())  # completed by the pipeline when it closed
     reason = stats["finish_reason"]
     if reason == "frontier_unavailable" or stats.get("licrawl/frontier_down"):
         print(f"stopped: the frontier is unavailable ({stats.get('licrawl/frontier_down')}); "

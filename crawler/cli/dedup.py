@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from crawler.cli.options import add_stage_options, open_executor, stage_option_error
+from crawler.cli.report import add_report_option, reported
 
 DESCRIPTION = """\
 Find exact (same text_sha1) and near duplicates (MinHash + LSH over word n-grams of the
@@ -60,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="which copy of a cluster is kept (default license; see below)")
     add_stage_options(parser, overwrite_help="replace an existing output folder (only once "
                       "the new one is done)")
-    parser.set_defaults(func=run)
+    add_report_option(parser)
+    parser.set_defaults(func=reported("dedup", run))
 
 
 def run(args: argparse.Namespace) -> int:

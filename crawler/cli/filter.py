@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from crawler.cli.options import add_stage_options, open_executor, stage_option_error
+from crawler.cli.report import add_report_option, reported
 from crawler.stages.filter.policy import (
     DEFAULT_POLICY,
     SUBSETS,
@@ -56,7 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="also write the excluded rows here, with a filter_reason column")
     add_stage_options(parser, overwrite_help="replace existing output folders (only once "
                       "the new ones are done)")
-    parser.set_defaults(func=run)
+    add_report_option(parser)
+    parser.set_defaults(func=reported("filter", run))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from crawler.cli.options import add_executor_options, open_executor
+from crawler.cli.report import add_report_option, reported
 
 DESCRIPTION = """\
 Read WARC files (licrawl's own, Common Crawl's, any gzip or plain WARC), run license,
@@ -43,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--quiet", action="store_true",
                         help="no progress lines on stderr")
     add_executor_options(parser)
-    parser.set_defaults(func=run)
+    add_report_option(parser)
+    parser.set_defaults(func=reported("process", run))
 
 
 def _fail(message: str) -> int:

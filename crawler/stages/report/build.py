@@ -1,0 +1,89 @@
+"""``licrawl report``: shard sets in, one self-contained HTML page out.
+
+Inputs are expanded and every file checked (a licrawl shard of a readable schema version)
+before anything is read, by the stage runner's own functions, so bad input is refused the
+same way as by ``filter`` and ``dedup``: a :class:`~crawler.stages.runner.StageError`
+naming the file. The shards are then read once, only the columns the report needs, batch
+by batch (:class:`~crawler.stages.report.tally.Tally`), while matplotlib is imported in a
+thread beside the scan. The page is written to a temporary sibling and renamed into place.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.stages.report.tally import COLUMNS, Tally
+from crawler.stages.runner import collect_inputs, open_shard, read_batches
+
+REPORT_BATCH_ROWS = 65_536  # rows per batch: vectorized counting wants large batches
+REPORT_FILE = "report.html"
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What a report run wrote."""
+
+    path: Path
+    files: int
+    rows: int
+    hosts: int
+
+
+def _describe_inputs(inputs: list[str], files: int) -> str:
+    shown = ", ".join(inputs[:5]) + (f" and {len(inputs) - 5} more" if len(inputs) > 5 else "")
+    return f"Input: {shown} ({files:,} shard file{'s' if files != 1 else ''})."
+
+
+def scan(paths: list[Path], batch_rows: int = REPORT_BATCH_ROWS) -> Tally:
+    """Count checked shard files into a :class:`Tally`, batch by batch."""
+    checked = [(path, open_shard(path)[0]) for path in paths]
+    tally = Tally()
+    for path, parquet in checked:
+        for batch in read_batches(path, parquet, batch_rows, columns=COLUMNS):
+            tally.add(batch)
+    return tally
+
+
+def write_report(inputs: Iterable[str | Path], out: str | Path, *, title: str | None = None,
+                 batch_rows: int = REPORT_BATCH_ROWS) -> ReportResult:
+    """Write the report page of the shards ``inputs`` (files, folders, globs) to ``out``.
+
+    Raises :class:`~crawler.stages.runner.StageError` naming the file for bad input;
+    nothing is written then.
+    """
+    names = [str(i) for i in inputs]
+    paths = collect_inputs(names)
+    for path in paths:  # every file checked before the first is read
+        open_shard(path)
+    charting = threading.Thread(target=importlib.import_module,
+                                args=("crawler.stages.report.sections",), daemon=True)
+    charting.start()
+    tally = scan(paths, batch_rows)
+    charting.join()
+    from crawler.stages.report.page import render_page
+    from crawler.stages.report.sections import build_sections
+
+    sections = build_sections(tally)
+    hosts = tally.hosts.table().column("host").unique()
+    facts = [("documents", f"{tally.rows:,}"), ("hosts", f"{len(hosts):,}"),
+             ("license claims", _percent(tally.claims, tally.rows)),
+             ("opted out", _percent(sum(r["optout"] for r in tally.hosts.rows()), tally.rows))]
+    if tally.deduplicated_rows:
+        facts.append(("removed copies", f"{tally.removed_copies:,}"))
+    html = render_page(title or f"licrawl report: {', '.join(names[:3])}", facts,
+                       [_describe_inputs(names, len(paths))], sections)
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    temp.write_text(html, encoding="utf-8")
+    temp.replace(target)
+    return ReportResult(target, len(paths), tally.rows, len(hosts))
+
+
+def _percent(n: int, total: int) -> str:
+    return f"{100 * n / total:.1f}%" if total else "-"
