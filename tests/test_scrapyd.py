@@ -127,10 +127,11 @@ def scrapyd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapyd]:
 
 
 def crawl_with_licrawl(url: str, out: Path) -> subprocess.Popen[str]:
-    """``licrawl crawl`` of ``url`` into ``out`` with :data:`SETTINGS` (started)."""
+    """``licrawl crawl`` of ``url`` into ``out`` with :data:`SETTINGS` (started); its summary
+    to ``out/summary.json``."""
     args = [sys.executable, "-m", "crawler.cli", "crawl", url, "--out", str(out),
             "--contact-url", CONTACT]
-    for name, value in SETTINGS.items():
+    for name, value in {**SETTINGS, "LICRAWL_SUMMARY_JSON": str(out / "summary.json")}.items():
         args += ["-s", f"{name}={value}"]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -190,7 +191,8 @@ def test_scrapyd_job_writes_what_licrawl_crawl_writes(scrapyd: Scrapyd, tmp_path
         cli = crawl_with_licrawl(cli_site.url + "/", cli_out)
         job = scrapyd.schedule(
             "site", {**SETTINGS, "LICRAWL_OUT_DIR": str(job_out),
-                     "LICRAWL_CONTACT_URL": CONTACT},
+                     "LICRAWL_CONTACT_URL": CONTACT,
+                     "LICRAWL_SUMMARY_JSON": str(job_out / "summary.json")},
             seeds=f"{job_site.url}/, {job_site.url}/no-such-seed")
         log = scrapyd.wait(job)
         _, cli_err = cli.communicate(timeout=60)
@@ -216,6 +218,12 @@ def test_scrapyd_job_writes_what_licrawl_crawl_writes(scrapyd: Scrapyd, tmp_path
     cli_id, cli_counts = job_state(cli_out)
     assert {r["crawl_id"] for r in rows(job_out)} == {crawl_id} != {cli_id}
     assert counts.total == counts.done == cli_counts.done + 1 and counts.queued == 0
+
+    summary = json.loads((job_out / "summary.json").read_text())  # a setting passed through
+    cli_summary = json.loads((cli_out / "summary.json").read_text())
+    assert summary["crawl_id"] == crawl_id and summary["finish_reason"] == "finished"
+    assert summary["rows"] == cli_summary["rows"] == len(facts)
+    assert summary["errors"] == cli_summary["errors"] + 1
 
     # the same job again: the crawl id is kept, the finished crawl fetches nothing again
     again = scrapyd.wait(scrapyd.schedule(

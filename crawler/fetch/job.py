@@ -5,8 +5,7 @@ Before the spider opens (:func:`prepare_job`), a job needs its output folder, it
 (the one asked for in ``LICRAWL_CRAWL_ID``, else the one an earlier run stored in the job
 folder, else a new one, stored; in a fleet, the one stored in the fleet's frontier) and its
 frontier made ready to resume (:func:`crawler.fetch.resume.prepare`; in a fleet, the steps of
-:func:`join_fleet`). When the spider closes, the run summary gets what only the crawler knows
-(responses, site files, duration).
+:func:`join_fleet`).
 
 ``licrawl crawl`` calls :func:`prepare_job` itself, so that a job that cannot start exits at
 once with a clear message, and passes ``LICRAWL_JOB_PREPARED``. When Scrapy runs the spider
@@ -23,7 +22,6 @@ import json
 import logging
 import os
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,14 +160,12 @@ def prepare_job(settings: Mapping[str, Any]) -> JobStart:
 
 
 class JobAddon:
-    """Scrapy add-on: prepares the job when Scrapy runs the spider itself, keeps Scrapy's
-    ``JOBDIR`` (the spider state) in the job folder, the user agent on the contact URL, and
-    completes the run summary."""
+    """Scrapy add-on: prepares the job when Scrapy runs the spider itself (and then logs the
+    run summary at the end), keeps Scrapy's ``JOBDIR`` (the spider state) in the job folder
+    and the user agent on the contact URL."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.started = time.monotonic()
-        self.log_summary = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JobAddon:
@@ -180,7 +176,7 @@ class JobAddon:
         """The user agent names ``LICRAWL_CONTACT_URL`` when that is set above ``USER_AGENT``.
         When a crawl starts (``Crawler.crawl`` creates the spider, then applies the settings;
         a crawler built without a spider, as tests do, is left alone): prepare the job unless
-        ``licrawl crawl`` did, and connect :meth:`closed`."""
+        ``licrawl crawl`` did (it prints the summary itself; else :meth:`closed` logs it)."""
         from scrapy import signals
 
         from crawler.fetch.settings import user_agent
@@ -198,21 +194,12 @@ class JobAddon:
             if start.message:
                 logger.info("%s", start.message)
             settings.setdict(start.settings(), priority="cmdline")
-            self.log_summary = True
-        self.crawler.signals.connect(self.closed, signal=signals.spider_closed)
+            self.crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     def closed(self) -> None:
-        """Complete the run summary (responses, site files, seconds); log it when the job
-        was prepared here (``licrawl crawl`` prints it)."""
+        """Log the run summary (the pipeline completed it when it closed)."""
         from crawler.fetch.pipeline import CrawlPipeline
 
         pipeline = self.crawler.get_item_pipeline(CrawlPipeline)
-        if pipeline is None:
-            return
-        stats = self.crawler.stats
-        summary = pipeline.summary
-        summary.records = int(stats.get_value("response_received_count", 0))
-        summary.site_files = int(stats.get_value("licrawl/site_files", 0))
-        summary.seconds = time.monotonic() - self.started
-        if self.log_summary:
-            logger.info("licrawl crawl summary\n%s", summary.format())
+        if pipeline is not None:
+            logger.info("licrawl crawl summary\n%s", pipeline.summary.format())
