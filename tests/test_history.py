@@ -177,7 +177,7 @@ def test_changes_since_compare_with_the_observation_before(
     assert [(o["url"], o["field"], o["new"]) for o in json_lines(out)] == [
         (B, "tdm_reserved", True), (C, "status", "present")]
     _, out, _ = history(capsys, str(state), C, "--changes", "--since", "2026-11-10")
-    assert out.splitlines()[-1] == "1 changes in 1 URLs since 2026-11-10T00:00:00Z"
+    assert out.splitlines()[-1] == "1 change in 1 URL since 2026-11-10T00:00:00Z"
 
 
 def test_an_opt_out_removed_and_a_license_back(tmp_path: Path,

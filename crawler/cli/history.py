@@ -187,8 +187,13 @@ def _observation_lines(state: CrawlState, urls: list[str], since: float | None, 
         yield from _table(url, [_cells(o) for o in group])
     if not as_json:
         when = "" if since is None else f" since {iso(since)}"
-        yield f"{n_obs:,} observations of {n_urls:,} URLs{when}"
+        yield f"{counted(n_obs, 'observation')} of {counted(n_urls, 'URL')}{when}"
     _say_missing(urls, seen, since)
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 URL``, ``2 URLs``, ``1,500 observations``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _say_missing(urls: list[str], seen: set[str], since: float | None) -> None:
@@ -241,7 +246,7 @@ def _change_lines(state: CrawlState, urls: list[str], since: float | None, *,
         yield f"  {iso(change.time)}  {change.run_id}  {what:<8} {how}"
     if not as_json:
         when = "" if since is None else f" since {iso(since)}"
-        yield f"{n_changes:,} changes in {urls_changed:,} URLs{when}"
+        yield f"{counted(n_changes, 'change')} in {counted(urls_changed, 'URL')}{when}"
     _say_missing(urls, seen, None)
 
 
