@@ -6,7 +6,7 @@ folder already made, writes its report (``licrawl report``), opens the file in D
 chromium through chromedriver (Selenium) and saves a screenshot of the top of the page
 (``--height`` pixels; 0: the whole page).
 
-    python bench/screenshot_report.py [--out docs/report.png] [--width 1280] [--height 2200]
+    python bench/screenshot_report.py [--out docs/report.png] [--width 1280] [--height 2400]
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from selenium.webdriver.chrome.service import Service
 REPO = Path(__file__).resolve().parent.parent
 
 
-def licrawl(*args: str) -> None:
-    """Run ``licrawl ARGS`` with this interpreter; stop on failure."""
+def licrawl(*args: str, cwd: Path | None = None) -> None:
+    """Run ``licrawl ARGS`` with this interpreter (in ``cwd``); stop on failure."""
     result = subprocess.run([sys.executable, "-m", "crawler.cli", *args], capture_output=True,
-                            text=True, check=False)
+                            text=True, check=False, cwd=cwd)
     if result.returncode != 0:
         sys.exit(f"licrawl {' '.join(args)} failed:\n{result.stderr[-3000:]}")
 
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "report.png")
     parser.add_argument("--crawl", type=Path, help="an existing demo crawl folder")
     parser.add_argument("--width", type=int, default=1280, help="window width in pixels")
-    parser.add_argument("--height", type=int, default=2200,
+    parser.add_argument("--height", type=int, default=2400,
                         help="screenshot height in pixels (0: the whole page)")
     args = parser.parse_args()
 
@@ -48,8 +48,8 @@ def main() -> None:
         if args.crawl is None:
             licrawl("serve-demo", "--out", str(crawl), "--workers", "1")
         page = work / "report.html"
-        licrawl("report", str(crawl), "--out", str(page), "--title",
-                "Riverside Naturalists (demo crawl)")
+        licrawl("report", crawl.name, "--out", str(page), "--title",
+                "Riverside Naturalists (demo crawl)", cwd=crawl.resolve().parent)
 
         options = webdriver.ChromeOptions()
         options.binary_location = "/usr/bin/chromium"

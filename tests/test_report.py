@@ -12,6 +12,7 @@ report's pyarrow code.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -225,6 +226,30 @@ def test_stage_commands_print_or_write_the_report(demo: Path, tmp_path: Path,
     assert f"report: {written / 'report.html'}" in capsys.readouterr().out
     html = (written / "report.html").read_text("utf-8")  # no opt-outs left: no opt-out chart
     assert html.count('<svg') == 5 and "6</b>documents" in html.replace(",", "")
+
+
+def test_crawl_and_process_write_the_report(demo: Path, tmp_path: Path) -> None:
+    from crawler.cli.serve_demo import demo_root
+    from crawler.demo.localsite import LocalSite, static_handler
+
+    with LocalSite(static_handler(demo_root())) as site:
+        crawl = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "crawl", site.url + "/", "--out",
+             str(tmp_path / "crawl"), "--workers", "1", "-s", "DOWNLOAD_DELAY=0", "-s",
+             "AUTOTHROTTLE_START_DELAY=0", "--report"],
+            capture_output=True, text=True, timeout=180, check=False)
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert f"report: {tmp_path / 'crawl' / 'report.html'}" in crawl.stdout
+    warcs = sorted(str(p) for p in (demo / "out" / "warc").glob("*.warc.gz"))
+    process = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "process", *warcs, "--out",
+         str(tmp_path / "process"), "--workers", "1", "--quiet", "--report"],
+        capture_output=True, text=True, timeout=180, check=False)
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert f"report: {tmp_path / 'process' / 'report.html'}" in process.stdout
+    for folder in ("crawl", "process"):  # the demo's 14 documents, each time
+        html = (tmp_path / folder / "report.html").read_text("utf-8")
+        assert "14</b>documents" in html and html.count("<svg") == 6
 
 
 # --------------------------------------------------------------------------- dedup output

@@ -17,6 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from crawler.stages.report.tally import COLUMNS, Tally
 from crawler.stages.runner import collect_inputs, open_shard, read_batches
 
@@ -39,14 +42,33 @@ def _describe_inputs(inputs: list[str], files: int) -> str:
     return f"Input: {shown} ({files:,} shard file{'s' if files != 1 else ''})."
 
 
-def scan(paths: list[Path], batch_rows: int = REPORT_BATCH_ROWS) -> Tally:
-    """Count checked shard files into a :class:`Tally`, batch by batch."""
-    checked = [(path, open_shard(path)[0]) for path in paths]
+def scan(checked: list[tuple[Path, pq.ParquetFile]],
+         batch_rows: int = REPORT_BATCH_ROWS) -> Tally:
+    """Count checked shard files into a :class:`Tally`, batch by batch, then read the URLs
+    of its example rows."""
     tally = Tally()
     for path, parquet in checked:
         for batch in read_batches(path, parquet, batch_rows, columns=COLUMNS):
             tally.add(batch)
+    _fill_example_urls(tally, checked)
     return tally
+
+
+def _fill_example_urls(tally: Tally, checked: list[tuple[Path, pq.ParquetFile]]) -> None:
+    """Each example's ``url``, read from the row group that holds its row."""
+    wanted = sorted((ex["row"], ex) for rows in tally.examples.values() for ex in rows)
+    first_row = 0
+    for path, parquet in checked:
+        meta = parquet.metadata
+        for group in range(meta.num_row_groups):
+            size = meta.row_group(group).num_rows
+            mine = [ex for row, ex in wanted if first_row <= row < first_row + size]
+            if mine:
+                urls = pa.concat_arrays([b.column("url") for b in read_batches(
+                    path, parquet, size, columns=["url"], row_groups=[group])])
+                for ex in mine:
+                    ex["url"] = urls[ex["row"] - first_row].as_py()
+            first_row += size
 
 
 def write_report(inputs: Iterable[str | Path], out: str | Path, *, title: str | None = None,
@@ -58,12 +80,11 @@ def write_report(inputs: Iterable[str | Path], out: str | Path, *, title: str | 
     """
     names = [str(i) for i in inputs]
     paths = collect_inputs(names)
-    for path in paths:  # every file checked before the first is read
-        open_shard(path)
+    checked = [(path, open_shard(path)[0]) for path in paths]  # all before the first read
     charting = threading.Thread(target=importlib.import_module,
                                 args=("crawler.stages.report.sections",), daemon=True)
     charting.start()
-    tally = scan(paths, batch_rows)
+    tally = scan(checked, batch_rows)
     charting.join()
     from crawler.stages.report.page import render_page
     from crawler.stages.report.sections import build_sections

@@ -107,11 +107,12 @@ def hosts_section(totals: dict[str, dict[str, Any]]) -> Section:
     rows = [[e["host"], e["docs"], *[e["categories"].get(c, 0) for c in present]]
             for e in top]
     return Section("hosts", "Top hosts by documents",
-                   f"The {min(TOP, len(totals))} hosts with the most documents "
-                   f"({len(totals):,} hosts in all), each bar split by license category.",
+                   f"The hosts with the most documents (at most {TOP}; {len(totals):,} "
+                   f"host{'s' if len(totals) != 1 else ''} in all), each bar split by license "
+                   "category.",
                    chart, [Table("t-hosts", "documents per host and category",
                                  ["host", "documents", *present], rows,
-                                 set(range(1, 2 + len(present))))])
+                                 set(range(1, 2 + len(present))))], stacked=True)
 
 
 def optout_section(tally: Tally, totals: dict[str, dict[str, Any]]) -> Section:
@@ -127,8 +128,8 @@ def optout_section(tally: Tally, totals: dict[str, dict[str, Any]]) -> Section:
     rows = [[e["host"], e["docs"], *[e[k] for k in OPTOUT_KINDS], e["optout"],
              _share(e["optout"], e["docs"])] for e in [all_hosts, *top]]
     return Section("optout", "Opt-outs per host",
-                   f"The {min(TOP, len(opted))} hosts with the most opted-out documents "
-                   f"({len(opted):,} hosts with any): the share of each host's documents "
+                   f"The hosts with the most opted-out documents (at most {TOP}; "
+                   f"{len(opted):,} with any): the share of each host's documents "
                    "under a robots.txt rule for an AI crawler, a TDMRep reservation "
                    "(tdm_reserved), a noai meta tag or header, or a Content-Usage "
                    "train-ai=n preference. A document may have several; 'any opt-out' "

@@ -21,8 +21,9 @@ from crawler.licenses.ids import NOASSERTION
 from crawler.stages.dedup.clusters import conflicting_licenses
 from crawler.stages.dedup.report import SIZE_ORDER
 
-#: The columns the report reads (everything else in a shard is skipped).
-COLUMNS = ["url", "host", "license", "license_category", "license_confidence",
+#: The columns the report reads (everything else in a shard is skipped); the URLs of the
+#: example rows are read afterwards, from the row groups that hold them.
+COLUMNS = ["host", "license", "license_category", "license_confidence",
            "license_conflict", "license_evidence", "tdm_reserved", "ai_optout",
            "dup_count", "dup_license_conflict", "dup_licenses", "dup_urls"]
 #: Opt-out kinds counted per host, each separately, and any of them.
@@ -175,7 +176,7 @@ class Tally:
         n = batch.num_rows
         if not n:
             return
-        self.rows += n
+        start, self.rows = self.rows, self.rows + n
         category = batch.column("license_category")
         if isinstance(category.type, pa.DictionaryType):
             category = category.dictionary_decode()
@@ -202,7 +203,7 @@ class Tally:
         self.conflicts += int(pc.sum(pc.fill_null(batch.column("license_conflict"),
                                                   False)).as_py() or 0)
         self._add_dedup(batch)
-        self._add_examples(batch, category, chosen)
+        self._add_examples(batch, category, chosen, start)
 
     def _add_dedup(self, batch: pa.RecordBatch) -> None:
         counts = batch.column("dup_count")
@@ -223,18 +224,23 @@ class Tally:
         if len(urls):
             self.removed_hosts.add(_value_counts(url_hosts(urls), "host"))
 
-    def _add_examples(self, batch: pa.RecordBatch, category: pa.Array,
-                      chosen: np.ndarray) -> None:
+    def _add_examples(self, batch: pa.RecordBatch, category: pa.Array, chosen: np.ndarray,
+                      start: int) -> None:
         """The first rows of each category, in input order, until it has
-        :data:`EXAMPLES_PER_CATEGORY`."""
+        :data:`EXAMPLES_PER_CATEGORY` (``row``: the row's place in the whole input, whose
+        ``url`` is filled in later)."""
+        needy = [name for name in pc.unique(category).to_pylist()
+                 if len(self.examples.get(name, [])) < EXAMPLES_PER_CATEGORY]
+        if not needy:
+            return
         cats = category.to_numpy(zero_copy_only=False)
         evidence = batch.column("license_evidence").flatten()
-        for name in pc.unique(category).to_pylist():
+        for name in needy:
             rows = self.examples.setdefault(name, [])
-            need = EXAMPLES_PER_CATEGORY - len(rows)
-            for i in np.flatnonzero(cats == name)[:max(need, 0)]:
+            for i in np.flatnonzero(cats == name)[:EXAMPLES_PER_CATEGORY - len(rows)]:
                 rows.append({
-                    "url": batch.column("url")[i].as_py(),
+                    "row": start + int(i),
+                    "url": None,
                     "license": batch.column("license")[i].as_py(),
                     "confidence": batch.column("license_confidence")[i].as_py(),
                     "evidence": evidence[int(chosen[i])].as_py() if chosen[i] >= 0 else None,
