@@ -8,6 +8,7 @@ Spiders only decide what to fetch. Each response they receive is handed on as a
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +19,11 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.core.errors import ErrorRecord
-from crawler.core.page import FetchedPage
+from crawler.core.page import FetchedPage, RevisitedPage
 from crawler.fetch.failures import failure_record, unsupported_url_record
 from crawler.fetch.frontier import frontier_for
 from crawler.fetch.middlewares.warc_recorder import WARC_META, header_pairs
+from crawler.fetch.recrawl import REVISIT_META, is_due, state_for
 
 #: Spider state key: fingerprints of the pages requested so far (only with a page budget).
 _REQUESTED = "licrawl_requested"
@@ -98,13 +100,37 @@ class LicrawlSpider(scrapy.Spider):
         return str(self.settings["LICRAWL_CRAWL_ID"])
 
     async def start(self) -> AsyncIterator[Any]:
-        """The seeds; a seed that is not an http(s) URL becomes an error record."""
+        """The seeds (a seed that is not an http(s) URL becomes an error record), then, with
+        a crawl state, every URL in scope an earlier run fetched that is due again."""
         for url in self.seeds:
             if not is_http_url(url):
                 yield unsupported_url_record(url, self.crawl_id)
                 continue
             async for request in self.seed_requests(url):
                 yield request
+        state = state_for(self.crawler)
+        if state is None:
+            return
+        revisit_after, now = self.settings.getfloat("LICRAWL_REVISIT_AFTER"), time.time()
+        for url, fetched in state.known_urls():
+            if url in self.seeds or not self.in_scope(url):
+                continue
+            if is_due(fetched, revisit_after, now):
+                request = self.page_request(url)
+                if request is None:
+                    return
+                yield request
+
+    def due(self, url: str, lastmod: str | None = None) -> bool:
+        """Whether a link to ``url`` is fetched in this run: always without a crawl state;
+        with one, unless an earlier run fetched it less than ``LICRAWL_REVISIT_AFTER``
+        seconds ago or its sitemap ``lastmod`` is older than that fetch
+        (:func:`crawler.fetch.recrawl.is_due`)."""
+        state = state_for(self.crawler)
+        if state is None:
+            return True
+        return is_due(state.last_fetched(url), self.settings.getfloat("LICRAWL_REVISIT_AFTER"),
+                      time.time(), lastmod)
 
     async def seed_requests(self, url: str) -> AsyncIterator[scrapy.Request]:
         """The requests for one http(s) seed: its page by default."""
@@ -150,11 +176,18 @@ class LicrawlSpider(scrapy.Spider):
         """Hand the page on; subclasses add the requests they follow."""
         yield self.page_item(response)
 
-    def page_item(self, response: Response) -> FetchedPage:
-        """The response as a :class:`FetchedPage`, with its WARC record."""
+    def page_item(self, response: Response) -> FetchedPage | RevisitedPage:
+        """The response as a :class:`FetchedPage`, with its WARC record; a page a recrawl
+        found unchanged (archived as a revisit record) as a :class:`RevisitedPage`."""
         warc_file, warc_record_id, fetched_at = response.meta.get(
             WARC_META, (None, None, datetime.now(UTC))
         )
+        profile = response.meta.get(REVISIT_META)
+        if profile is not None:
+            return RevisitedPage(url=response.url, status=response.status,
+                                 headers=header_pairs(response.headers), fetched_at=fetched_at,
+                                 profile=profile, warc_file=warc_file,
+                                 warc_record_id=warc_record_id)
         return FetchedPage(
             url=response.url,
             status=response.status,

@@ -42,7 +42,7 @@ class SiteSpider(LicrawlSpider):
             return
         for link in self.link_extractor.extract_links(response):
             url = urldefrag(link.url)[0]  # one page, whatever the anchor
-            if link.nofollow or not self.in_scope(url):
+            if link.nofollow or not self.in_scope(url) or not self.due(url):
                 continue
             request = self.page_request(url)
             if request is None:

@@ -105,7 +105,8 @@ class SitemapSpider(LicrawlSpider):
                 continue
             if sitemap.type == "sitemapindex":
                 yield self.sitemap_request(loc)
-            elif sitemap.type == "urlset" and self.in_scope(loc):
+            elif (sitemap.type == "urlset" and self.in_scope(loc)
+                  and self.due(loc, entry.get("lastmod"))):
                 request = self.page_request(loc)
                 if request is None:
                     return

@@ -11,6 +11,8 @@ from crawler.cli.report import add_report_option, reported
 from crawler.fetch.job import job_crawl_id  # noqa: F401 - serve_demo imports it from here
 
 SPIDERS = ("site", "sitemap", "urls")
+#: Exit status of a run whose crawl state another run holds (EX_TEMPFAIL: try again later).
+EXIT_LOCKED = 75
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,6 +61,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--crawl-id", metavar="ID",
                    help="crawl identifier stored in every row (default: generated, kept "
                    "across resumes)")
+    p.add_argument("--state", type=Path, metavar="DIR",
+                   help="a scheduled job's crawl state, kept across runs: every URL an "
+                   "earlier run fetched is asked again conditionally (If-None-Match, "
+                   "If-Modified-Since; 304s are kept as WARC revisit records), only new and "
+                   "changed pages give rows, and each URL's license and opt-outs are "
+                   "recorded per run (licrawl history DIR). Two runs on one state never "
+                   f"overlap: the second exits at once with status {EXIT_LOCKED}")
+    p.add_argument("--revisit-after", default="0", metavar="DURATION",
+                   help="with --state: skip URLs an earlier run fetched less than DURATION "
+                   "ago (0, 90s, 30m, 12h, 7d, 2w; default 0: revisit every known URL; seeds "
+                   "are always fetched; a sitemap lastmod after the last fetch overrides it)")
+    p.add_argument("--summary-json", type=Path, metavar="FILE",
+                   help="write the run's summary as JSON to FILE at the end (rows, errors "
+                   "by reason, new/changed/unchanged/removed pages, license changes, "
+                   "opt-outs, duration), for schedulers")
     p.add_argument("-s", "--set", dest="settings", action="append", default=[],
                    metavar="NAME=VALUE", help="any Scrapy or LICRAWL_* setting (repeatable)")
     add_report_option(p)
@@ -123,6 +140,13 @@ def crawl_settings(args: argparse.Namespace, user_settings: dict[str, str]) -> d
         overrides.update({"LICRAWL_FRONTIER": args.frontier,
                           "LICRAWL_CRAWL_NAME": args.crawl_name,
                           "LICRAWL_FRONTIER_TIMEOUT": args.frontier_timeout})
+    if args.state is not None:
+        from crawler.fetch.recrawl import parse_duration
+
+        overrides["LICRAWL_STATE_DIR"] = str(args.state)
+        overrides["LICRAWL_REVISIT_AFTER"] = parse_duration(args.revisit_after)
+    if args.summary_json is not None:
+        overrides["LICRAWL_SUMMARY_JSON"] = str(args.summary_json)
     overrides.update(user_settings)
     return overrides
 
@@ -149,13 +173,20 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"--site-policy: {exc}")
     from crawler.fetch.frontier import FrontierError
     from crawler.fetch.job import prepare_job
+    from crawler.state.store import StateError, StateLocked
 
-    settings = crawl_settings(args, user_settings)
+    try:
+        settings = crawl_settings(args, user_settings)
+    except ValueError as exc:
+        return _fail(f"--revisit-after: {exc}")
     try:
         start = prepare_job(settings)
     except OSError as exc:
         return _fail(f"cannot write {exc.filename}: {exc.strerror}")
-    except (FrontierError, ValueError) as exc:
+    except StateLocked as exc:
+        print(f"licrawl crawl: {exc}: not started", file=sys.stderr)
+        return EXIT_LOCKED
+    except (FrontierError, StateError, ValueError) as exc:
         return _fail(str(exc))
     if start.message:
         print(start.message, file=sys.stderr, flush=True)

@@ -147,16 +147,49 @@ def prepare_job(settings: Mapping[str, Any]) -> JobStart:
     """Make the output folder, settle the crawl id and make the frontier ready (see the
     module doc). ``settings``: Scrapy's, or a dict with the ``LICRAWL_*`` settings used.
 
-    Raises :class:`OSError` when a folder cannot be written and
-    :class:`~crawler.fetch.frontier.FrontierError` when the frontier cannot be used.
+    With a crawl state (``LICRAWL_STATE_DIR``), a job whose last run finished starts a new
+    run (:func:`finish_run`).
+
+    Raises :class:`OSError` when a folder cannot be written,
+    :class:`~crawler.fetch.frontier.FrontierError` when the frontier cannot be used, and
+    :class:`~crawler.state.store.StateError` (:class:`~crawler.state.store.StateLocked`)
+    when the crawl state cannot be used (is held by another run).
     """
     out, jobdir = Path(settings["LICRAWL_OUT_DIR"]), job_dir(settings)
+    state_dir = settings.get("LICRAWL_STATE_DIR")
+    if state_dir:
+        from crawler.state.store import check_state
+
+        check_state(state_dir)
     out.mkdir(parents=True, exist_ok=True)
     if settings.get("LICRAWL_FRONTIER"):
         crawl_id, message = join_fleet(settings, out, jobdir)
         return JobStart(crawl_id, message)
+    ended = finish_run(jobdir) if state_dir else None
     crawl_id = job_crawl_id(jobdir, settings.get("LICRAWL_CRAWL_ID") or None)
-    return JobStart(crawl_id, resume_message(crawl_id, out, jobdir))
+    message = resume_message(crawl_id, out, jobdir)
+    if ended:
+        message = f"crawl {ended} finished before: this is a new run of the job, {crawl_id}"
+    return JobStart(crawl_id, message)
+
+
+def finish_run(jobdir: Path) -> str | None:
+    """A recrawl job (with a crawl state) whose last run finished in this job folder starts a
+    new run: the finished run's frontier, crawl id and Scrapy spider state are removed (its
+    output stays). Returns the finished run's crawl id (``None``: nothing finished here)."""
+    from crawler.fetch.frontier import FRONTIER_FILE, SqliteFrontier
+
+    path, id_file = jobdir / FRONTIER_FILE, jobdir / JOB_STATE_FILE
+    if not path.is_file() or not id_file.is_file():
+        return None
+    with SqliteFrontier(path) as frontier:
+        counts = frontier.counts()
+    if counts.total == 0 or counts.unfinished or counts.queued:
+        return None
+    ended = job_crawl_id(jobdir, None)
+    for leftover in (*jobdir.glob(FRONTIER_FILE + "*"), id_file, jobdir / "spider.state"):
+        leftover.unlink(missing_ok=True)
+    return ended
 
 
 class JobAddon:

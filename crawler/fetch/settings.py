@@ -117,6 +117,9 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.fetch.middlewares.site_signals.SiteSignalsMiddleware": 100,
     "crawler.fetch.middlewares.crawl_delay.CrawlDelayMiddleware": 110,
+    # With a crawl state (recrawls): If-None-Match / If-Modified-Since for pages earlier runs
+    # kept; a 304 that cannot be trusted is asked again in full.
+    "crawler.fetch.recrawl.ConditionalRequestMiddleware": 580,
     # Scrapy's RetryMiddleware position, with backoff.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.fetch.middlewares.retry.RetryBackoffMiddleware": 550,
@@ -147,6 +150,8 @@ ADDONS: dict[str, int] = {"crawler.fetch.job.JobAddon": 0}
 SPIDER_MODULES = ["crawler.spiders"]
 
 EXTENSIONS: dict[str, int | None] = {
+    # Opens the job's crawl state (LICRAWL_STATE_DIR) for the run, with its lock.
+    "crawler.fetch.recrawl.CrawlStateExtension": 100,
     "crawler.fetch.progress.ProgressReporter": 500,
     # No telnet console or remote control listening on local ports during a crawl.
     "scrapy.extensions.telnet.TelnetConsole": None,
@@ -172,6 +177,17 @@ LICRAWL_FRONTIER_TIMEOUT = 60.0
 # Requests in flight per host for the whole fleet when no delay applies (0: the value of
 # CONCURRENT_REQUESTS_PER_DOMAIN). With a delay (DOWNLOAD_DELAY or Crawl-delay): one.
 LICRAWL_FLEET_HOST_CONCURRENCY = 0
+# A scheduled job's crawl state (crawler.state.store): a folder kept across runs, or empty.
+# With it every URL an earlier run fetched is requested again, conditionally, and each
+# page's license and opt-outs are recorded per run.
+LICRAWL_STATE_DIR = ""
+# With a crawl state: URLs an earlier run fetched less than this many seconds ago are not
+# requested again (0: every known URL is revisited; seeds always are). A sitemap lastmod
+# after the last fetch overrides it.
+LICRAWL_REVISIT_AFTER = 0.0
+# Write the run's summary (rows, errors by reason, outcomes, changes since the previous run,
+# duration) as JSON to this file at the end of the run, for schedulers; empty: none.
+LICRAWL_SUMMARY_JSON = ""
 # Identifier of this crawl, stored in every row; empty: the one kept in the job folder, or a
 # new one (crawler.fetch.job).
 LICRAWL_CRAWL_ID = ""

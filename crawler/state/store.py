@@ -34,6 +34,7 @@ from typing import TextIO
 
 __all__ = [
     "FORMAT_VERSION",
+    "check_state",
     "Observation",
     "Previous",
     "StateError",
@@ -160,6 +161,25 @@ def _row_to_observation(url: str, run_id: str, row: tuple[object, ...]) -> Obser
     data["ai_optout"] = tuple(json.loads(data["ai_optout"] or "[]"))  # type: ignore[arg-type]
     data["page_signals"] = tuple(json.loads(data["page_signals"] or "[]"))  # type: ignore[arg-type]
     return Observation(url=url, run_id=run_id, **data)  # type: ignore[arg-type]
+
+
+def check_state(folder: str | os.PathLike[str]) -> None:
+    """Whether a run could use the state folder now: :class:`StateLocked` when another run
+    holds it, :class:`StateError` when its file is from a newer licrawl or not a state file.
+    Takes nothing: for a command to say so before it starts a crawl."""
+    path = Path(folder)
+    if (path / STATE_FILE).is_file():
+        CrawlState(path).close()
+    lock = path / LOCK_FILE
+    if lock.is_file():
+        with open(lock, encoding="utf-8") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = fh.read().strip() or "another process"
+                raise StateLocked(f"{path} is in use by another run of this job "
+                                  f"({holder})") from None
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class CrawlState:
