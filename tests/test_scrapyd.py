@@ -246,3 +246,65 @@ def test_bad_spider_argument_fails_clearly_in_the_job_log(
     log = scrapyd.wait(scrapyd.schedule("site", {"LICRAWL_OUT_DIR": str(out)}, **args))
     assert message in log
     assert not out.exists()  # nothing prepared, nothing written
+
+
+def observed(state: Path) -> list[set[tuple[Any, ...]]]:
+    """Per run, oldest first: (path, outcome, status, license, opt-outs) of each URL."""
+    from crawler.state.store import CrawlState
+
+    reader = CrawlState(state)
+    runs = [run_id for run_id, *_ in reader.runs()]
+    found: list[set[tuple[Any, ...]]] = [set() for _ in runs]
+    for obs in reader.observations():
+        found[runs.index(obs.run_id)].add((path_of(obs.url), obs.outcome, obs.status,
+                                           obs.license, obs.ai_optout))
+    return found
+
+
+def revisits(out: Path) -> set[tuple[str, str]]:
+    """(path, WARC-Profile) of the revisit records under ``out/warc``."""
+    found = set()
+    for warc in (out / "warc").glob("*.warc.gz"):
+        with open(warc, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type == "revisit":
+                    found.add((path_of(record.rec_headers.get_header("WARC-Target-URI")),
+                               record.rec_headers.get_header("WARC-Profile")))
+    return found
+
+
+def test_scrapyd_recrawls_keep_the_same_state_as_licrawl_crawl(scrapyd: Scrapyd,
+                                                                tmp_path: Path) -> None:
+    # two runs of one job each way, a crawl state each, against twin sites that change
+    # between the runs: the same observations, rows and revisit records
+    from changing import ChangingSite
+
+    from crawler.demo.localsite import LocalSite
+
+    twins = ChangingSite(), ChangingSite()
+    with LocalSite(twins[0].handle) as cli_site, LocalSite(twins[1].handle) as job_site:
+        for run in ("run1", "run2"):
+            cli = subprocess.run(
+                [sys.executable, "-m", "crawler.cli", "crawl", cli_site.url + "/", "--out",
+                 str(tmp_path / "cli" / run), "--state", str(tmp_path / "cli-state"),
+                 *(arg for k, v in SETTINGS.items() if k != "DEPTH_LIMIT"
+                   for arg in ("-s", f"{k}={v}"))],
+                capture_output=True, text=True, timeout=120, check=False)
+            assert cli.returncode == 0, cli.stderr[-3000:]
+            log = scrapyd.wait(scrapyd.schedule(
+                "site", {**{k: v for k, v in SETTINGS.items() if k != "DEPTH_LIMIT"},
+                         "LICRAWL_OUT_DIR": str(tmp_path / "job" / run),
+                         "LICRAWL_STATE_DIR": str(tmp_path / "job-state")},
+                seeds=f"{job_site.url}/"))
+            assert "Traceback" not in log, log[-3000:]
+            for twin in twins:
+                if run == "run1":
+                    twin.change()
+    job_runs, cli_runs = observed(tmp_path / "job-state"), observed(tmp_path / "cli-state")
+    assert len(job_runs) == len(cli_runs) == 2
+    assert job_runs == cli_runs
+    assert {o[1] for o in job_runs[1]} == {"new", "changed", "unchanged", "removed"}
+    for run in ("run1", "run2"):
+        assert row_facts(tmp_path / "job" / run) == row_facts(tmp_path / "cli" / run)
+        assert revisits(tmp_path / "job" / run) == revisits(tmp_path / "cli" / run)
+    assert revisits(tmp_path / "job" / "run2")
