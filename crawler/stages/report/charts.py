@@ -80,7 +80,7 @@ def bar_chart(salt: str, labels: Sequence[str], series: dict[str, Sequence[float
         fig = _figure(7.0, height, left=0.2 + _CHAR_IN * longest, bottom=0.5, top=top)
     else:
         rotate = longest > 6
-        fig = _figure(7.0, 3.2, left=0.7, bottom=0.4 + (0.05 * longest if rotate else 0.1),
+        fig = _figure(7.0, 3.2, left=1.0, bottom=0.4 + (0.05 * longest if rotate else 0.1),
                       top=top)
     ax = fig.add_subplot()
     positions = list(range(len(labels)))
@@ -114,7 +114,7 @@ def grouped_bar_chart(salt: str, labels: Sequence[str], series: dict[str, Sequen
     ticks = [_literal(label) for label in labels]
     longest = max(map(len, ticks), default=1)
     top = 0.15 + 0.2 * -(-k // 4)
-    fig = _figure(7.0, 0.75 + top + 0.12 * k * max(len(labels), 1),
+    fig = _figure(7.0, 0.75 + top + 0.075 * k * max(len(labels), 1),
                   left=0.2 + _CHAR_IN * longest, bottom=0.5, top=top)
     ax = fig.add_subplot()
     height = 0.8 / k

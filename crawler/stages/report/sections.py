@@ -185,8 +185,7 @@ def dedup_sections(tally: Tally) -> list[Section]:
     ``licrawl dedup`` output)."""
     sizes = [int(v) for v in tally.cluster_sizes]
     summary = Table("t-dedup", "deduplicated documents",
-                    ["kept documents (clusters)", "removed copies",
-                     "clusters whose copies disagree"],
+                    ["kept (clusters)", "removed copies", "license conflicts"],
                     [[tally.deduplicated_rows, tally.removed_copies,
                       tally.conflict_clusters]], {0, 1, 2})
     sizes_section = Section(
