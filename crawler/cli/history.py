@@ -139,7 +139,7 @@ def _cells(obs: Observation) -> tuple[str, ...]:
     warc = obs.warc_file or ""
     if obs.warc_record_id:
         warc += f"#{obs.warc_record_id}"
-    if obs.ref_record_id:  # a revisit record: the response it stands for
+    if obs.ref_record_id and obs.ref_record_id != obs.warc_record_id:  # a revisit record
         warc += f" (refers to {obs.ref_record_id})"
     tdm = "-" if obs.tdm_reserved is None else ("reserved" if obs.tdm_reserved else "no")
     return (iso(obs.time), obs.run_id, obs.outcome,
