@@ -61,8 +61,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--crawl-id", metavar="ID",
                    help="crawl identifier stored in every row (default: generated, kept "
                    "across resumes)")
-    p.add_argument("--state", type=Path, metavar="DIR",
-                   help="a scheduled job's crawl state, kept across runs: every URL an "
+    p.add_argument("--state", metavar="DIR",
+                   help="a scheduled job's crawl state, kept across runs (a folder, or "
+                   "redis://HOST:PORT/DB?name=JOB shared by a --frontier fleet): every URL an "
                    "earlier run fetched is asked again conditionally (If-None-Match, "
                    "If-Modified-Since; 304s are kept as WARC revisit records), only new and "
                    "changed pages give rows, and each URL's license and opt-outs are "
@@ -208,9 +209,13 @@ def run_crawl(
     Returns 0 when the crawl ran, 1 when it could not start.
     """
     from crawler.stages.pool import DETECT_PRELOAD, start_forkserver
+    from crawler.state.store import STATE_FILE
 
-    # The detection workers' fork server imports detection on the other core meanwhile.
-    start_forkserver(DETECT_PRELOAD)
+    state = settings.get("LICRAWL_STATE_DIR")
+    if not (state and (Path(state) / STATE_FILE).is_file()):
+        # The detection workers' fork server imports detection on the other core meanwhile
+        # (a recrawl, where most pages may be unchanged, starts it when a page needs it).
+        start_forkserver(DETECT_PRELOAD)
     # Imported here, not at module level: `licrawl --help` must not load Scrapy.
     from scrapy.crawler import AsyncCrawlerProcess
 

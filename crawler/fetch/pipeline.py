@@ -125,9 +125,9 @@ class CrawlPipeline:
             self.workers, timeout=self.page_timeout, site_policy=self.site_policy,
             crawl_id=self.crawl_id, max_pending=self.max_pending, inspect_fn=self.inspect_fn,
         )
-        # The workers start on another thread while the first pages download; a page
-        # waits for them in _submit, the reactor never does.
-        self._workers_up = asyncio.ensure_future(asyncio.to_thread(self._warm_up))
+        # The workers start with the first page that needs them (a recrawl may need none),
+        # on another thread: pages wait for them in _submit, the reactor never does.
+        self._workers_up: asyncio.Future[None] | None = None
         frontier = frontier_for(self.crawler)
         state = state_for(self.crawler)
         self.recorder = None if state is None else StateRecorder(
@@ -143,7 +143,7 @@ class CrawlPipeline:
         self._thread.start()
 
     def _warm_up(self) -> None:
-        """Off the reactor, before the first pages arrive: workers up, Arrow loaded."""
+        """Off the reactor, at the first page to detect: workers up, Arrow loaded."""
         shards.warm_up()
         self.processor.start()
 
@@ -177,6 +177,8 @@ class CrawlPipeline:
                 self._results.put(record)
 
     async def _submit(self, page: FetchedPage) -> None:
+        if self._workers_up is None:
+            self._workers_up = asyncio.ensure_future(asyncio.to_thread(self._warm_up))
         if not self._workers_up.done():
             await self._workers_up
         while self.in_flight >= self.max_pending:
@@ -255,7 +257,8 @@ class CrawlPipeline:
     async def close_spider(self) -> None:
         """Drain: wait for every submitted page to be written, then close the files."""
         try:
-            await self._workers_up
+            if self._workers_up is not None:
+                await self._workers_up
         except Exception:  # each page submitted was an item error already; say it once more
             logger.exception("licrawl: the detection workers could not start")
         while self.in_flight > 0:
