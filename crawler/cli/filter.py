@@ -47,8 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "the license (default: excluded as dup-conflict)")
     parser.add_argument("--state", metavar="DIR",
                         help="the crawl state of the job that collected the shards (licrawl "
-                        "crawl --state DIR): exclude documents whose URL has since been "
-                        "removed (404/410) or opted out (reasons removed, "
+                        "crawl --state DIR or redis://HOST:PORT/DB?name=JOB): exclude "
+                        "documents whose URL has since been removed (404/410) or opted out "
+                        "(reasons removed, "
                         "later-optout:<signal>); each document keeps its own license")
     parser.add_argument("--ignore-later-changes", action="store_true",
                         help="with --state: keep those documents (still counted in the "

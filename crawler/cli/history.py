@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from crawler.state.changes import Change
-    from crawler.state.store import CrawlState, Observation
+    from crawler.state.open import AnyState
+    from crawler.state.store import Observation
 
 
 class HistoryError(Exception):
@@ -36,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--changes, only the transitions: license changed, opt-out added or removed, page "
         "removed or back again.",
     )
-    p.add_argument("state", metavar="DIR", help="the state folder of licrawl crawl --state")
+    p.add_argument("state", metavar="DIR", help="the state of licrawl crawl --state: its "
+                   "folder or redis://HOST:PORT/DB?name=JOB")
     p.add_argument("urls", nargs="*", metavar="URL",
                    help="only these URLs (default: all); they follow DIR directly")
     p.add_argument("--changes", action="store_true",
@@ -56,13 +58,14 @@ def run(args: argparse.Namespace) -> int:
     """Print the history; exit 2 with a message for a bad state folder or date."""
     import sqlite3
 
-    from crawler.state.store import CrawlState, StateError
+    from crawler.state.open import open_state
+    from crawler.state.store import StateError
 
     try:
         since = parse_since(args.since)
         if args.runs and (args.urls or args.changes or since is not None):
             raise HistoryError("--runs lists the runs; it takes no URL, --changes or --since")
-        state = CrawlState(args.state)
+        state = open_state(args.state)
     except (HistoryError, StateError) as exc:
         return _fail(str(exc))
     try:
@@ -77,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     except sqlite3.DatabaseError as exc:
         return _fail(f"{state.folder}: cannot read the crawl state ({exc})")
+    except StateError as exc:  # Redis gone while reading
+        return _fail(str(exc))
     except BrokenPipeError:  # `licrawl history DIR | head`
         sys.stdout = None  # type: ignore[assignment]  # nothing more to flush at exit
         return 0
@@ -170,7 +175,7 @@ def _by_url(observations: Iterable[Observation]) -> Iterator[tuple[str, list[Obs
         yield str(url), group
 
 
-def _observation_lines(state: CrawlState, urls: list[str], since: float | None, *,
+def _observation_lines(state: AnyState, urls: list[str], since: float | None, *,
                        as_json: bool) -> Iterator[str]:
     seen: set[str] = set()  # of the URLs asked for
     n_obs = n_urls = 0
@@ -221,7 +226,7 @@ def describe_change(change: Change) -> tuple[str, str]:
     return "status", "page removed" if change.new == "removed" else "page back again"
 
 
-def _change_lines(state: CrawlState, urls: list[str], since: float | None, *,
+def _change_lines(state: AnyState, urls: list[str], since: float | None, *,
                   as_json: bool) -> Iterator[str]:
     from crawler.state.changes import walk_changes
 
@@ -257,7 +262,7 @@ def _noting(observations: Iterable[Observation], seen: set[str]) -> Iterator[Obs
 
 
 # -- runs ---------------------------------------------------------------------------------
-def _run_lines(state: CrawlState, *, as_json: bool) -> Iterator[str]:
+def _run_lines(state: AnyState, *, as_json: bool) -> Iterator[str]:
     for run_id, started, ended, summary in state.runs():
         if as_json:
             yield json.dumps({"run": run_id, "started": json_time(started),

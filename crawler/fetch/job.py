@@ -157,13 +157,15 @@ def prepare_job(settings: Mapping[str, Any]) -> JobStart:
     """
     out, jobdir = Path(settings["LICRAWL_OUT_DIR"]), job_dir(settings)
     state_dir = settings.get("LICRAWL_STATE_DIR")
-    if state_dir:
-        from crawler.state.store import check_state
+    from crawler.state.open import check_state
 
+    if state_dir and not settings.get("LICRAWL_FRONTIER"):
         check_state(state_dir)
     out.mkdir(parents=True, exist_ok=True)
     if settings.get("LICRAWL_FRONTIER"):
         crawl_id, message = join_fleet(settings, out, jobdir)
+        if state_dir:  # the fleet's processes share their run's lock
+            check_state(state_dir, crawl_id)
         return JobStart(crawl_id, message)
     ended = finish_run(jobdir) if state_dir else None
     crawl_id = job_crawl_id(jobdir, settings.get("LICRAWL_CRAWL_ID") or None)

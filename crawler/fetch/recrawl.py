@@ -1,8 +1,9 @@
 """Recrawls of a scheduled job: the run's crawl state, conditional requests, what is due.
 
-With ``LICRAWL_STATE_DIR`` (``licrawl crawl --state DIR``) the :class:`CrawlStateExtension`
-opens the job's :class:`~crawler.state.store.CrawlState` for this run (run id: the crawl
-id), holding its lock until the engine stops; :func:`state_for` finds it. The
+With ``LICRAWL_STATE_DIR`` (``licrawl crawl --state DIR`` or ``redis://...``) the
+:class:`CrawlStateExtension` opens the job's crawl state for this run
+(:func:`~crawler.state.open.open_state`; run id: the crawl id), holding its lock until the
+engine stops; :func:`state_for` finds it. The
 :class:`ConditionalRequestMiddleware` asks, for each page a run before this one fetched,
 ``If-None-Match`` / ``If-Modified-Since`` with the validators it kept, and puts what those
 runs knew in ``request.meta[PREVIOUS_META]``: the WARC recorder then writes a 304 (or a 200
@@ -25,7 +26,7 @@ from weakref import WeakKeyDictionary
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.state.store import CrawlState
+from crawler.state.open import AnyState, open_state
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -86,10 +87,10 @@ def is_due(last_fetched: float | None, revisit_after: float, now: float,
     return now - last_fetched >= revisit_after
 
 
-_STATES: WeakKeyDictionary[Any, CrawlState] = WeakKeyDictionary()
+_STATES: WeakKeyDictionary[Any, AnyState] = WeakKeyDictionary()
 
 
-def state_for(crawler: Any) -> CrawlState | None:
+def state_for(crawler: Any) -> AnyState | None:
     """The crawl state open for ``crawler``'s run, or ``None`` (no ``LICRAWL_STATE_DIR``)."""
     return _STATES.get(crawler)
 
@@ -103,7 +104,8 @@ class CrawlStateExtension:
         folder = crawler.settings.get("LICRAWL_STATE_DIR")
         if not folder:
             raise NotConfigured("no LICRAWL_STATE_DIR")
-        self.state = CrawlState(folder, str(crawler.settings["LICRAWL_CRAWL_ID"]))
+        self.state = open_state(folder, str(crawler.settings["LICRAWL_CRAWL_ID"]),
+                                lease_ttl=crawler.settings.getfloat("LICRAWL_LEASE_TTL", 60.0))
         _STATES[crawler] = self.state
         self.crawler = crawler
         crawler.signals.connect(self._close, signal=signals.engine_stopped)

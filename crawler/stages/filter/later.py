@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from crawler.state.changes import later_exclusion
-from crawler.state.store import CrawlState
+from crawler.state.open import AnyState, is_redis_location, open_state
 
 #: Exclusion reasons this check gives (``later-optout:`` + the signal, e.g.
 #: ``later-optout:robots:GPTBot``).
@@ -24,25 +24,27 @@ REASON_REMOVED = "removed"
 
 
 class LaterChanges:
-    """The later-change reasons of record batches, from the state in ``folder``.
+    """The later-change reasons of record batches, from the state in ``folder`` (or at a
+    ``redis://`` URL).
 
     Picklable: only the folder travels to a worker or a Ray task, which opens the state
     read-only on its first batch (the folder must be on a path the tasks see)."""
 
     def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder).resolve()
-        self._state: CrawlState | None = None
+        self.folder: str | Path = (str(folder) if is_redis_location(str(folder))
+                                   else Path(folder).resolve())
+        self._state: AnyState | None = None
 
     def check(self) -> None:
         """Open and close the state once, so that a bad folder fails before any task runs.
         Raises :class:`~crawler.state.store.StateError`."""
-        CrawlState(self.folder).close()
+        open_state(self.folder).close()
 
     def reasons(self, batch: pa.RecordBatch) -> pa.Array:
         """Per row: ``removed``, ``later-optout:<signal>`` or null (nothing since, or a URL
         the state never saw)."""
         if self._state is None:
-            self._state = CrawlState(self.folder)
+            self._state = open_state(self.folder)
         urls = batch.column("url").to_pylist()
         latest = self._state.latest(urls)
         out: list[str | None] = [None] * len(urls)
