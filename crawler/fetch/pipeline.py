@@ -125,11 +125,14 @@ class CrawlPipeline:
             self.workers, timeout=self.page_timeout, site_policy=self.site_policy,
             crawl_id=self.crawl_id, max_pending=self.max_pending, inspect_fn=self.inspect_fn,
         )
-        # The workers start with the first page that needs them (a recrawl may need none),
-        # on another thread: pages wait for them in _submit, the reactor never does.
-        self._workers_up: asyncio.Future[None] | None = None
-        frontier = frontier_for(self.crawler)
+        # The workers start on another thread while the first pages download (in a recrawl,
+        # where an unchanged site needs none, with the first page that needs them): pages
+        # wait for them in _submit, the reactor never does.
         state = state_for(self.crawler)
+        recrawl = state is not None and (state.run or 0) > 1
+        self._workers_up: asyncio.Future[None] | None = None if recrawl else (
+            asyncio.ensure_future(asyncio.to_thread(self._warm_up)))
+        frontier = frontier_for(self.crawler)
         self.recorder = None if state is None else StateRecorder(
             state, self.summary, frontier.done_urls if frontier is not None else None)
         self.sink = ResultSink(
