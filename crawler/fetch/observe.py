@@ -30,7 +30,8 @@ from crawler.detect.signals.optout import PageOptOut
 from crawler.site.context import SiteContext
 from crawler.stages.sink import ResultSink, RunSummary
 from crawler.state.changes import changes_between
-from crawler.state.store import CrawlState, Observation, Previous
+from crawler.state.open import AnyState
+from crawler.state.store import Observation, Previous
 from crawler.store.warc import warc_date
 
 __all__ = ["StateRecorder", "error_observation", "revisit_observation", "row_observation"]
@@ -108,7 +109,7 @@ class StateRecorder:
     once their observation is committed: the crawl's frontier marks them done.
     """
 
-    def __init__(self, state: CrawlState, summary: RunSummary,
+    def __init__(self, state: AnyState, summary: RunSummary,
                  done: Callable[[list[str]], None] | None = None) -> None:
         self.state = state
         self.summary = summary
