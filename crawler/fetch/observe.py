@@ -18,6 +18,7 @@ nothing for the URL.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -33,6 +34,10 @@ from crawler.state.changes import changes_between
 from crawler.state.open import AnyState
 from crawler.state.store import Observation, Previous
 from crawler.store.warc import warc_date
+
+#: Unchanged pages are marked done in the frontier in groups of this many, or this often.
+DONE_EVERY = 256
+DONE_SECONDS = 0.5
 
 __all__ = ["StateRecorder", "error_observation", "revisit_observation", "row_observation"]
 
@@ -114,6 +119,8 @@ class StateRecorder:
         self.state = state
         self.summary = summary
         self.done = done
+        self._unchanged: list[str] = []
+        self._flushed = time.monotonic()
 
     def row(self, row: dict[str, Any], sink: ResultSink, *, etag: str | None,
             last_modified: str | None, payload: str | None, site: SiteContext | None
@@ -146,10 +153,22 @@ class StateRecorder:
         self._finish(revisit_observation(page, previous, site), previous)
 
     def _finish(self, obs: Observation, previous: Previous | None) -> None:
+        """An unchanged page: observed; done in the frontier once that is committed (in
+        groups, as the state commits: see :meth:`flush`)."""
         self._record(obs, previous)
+        self._unchanged.append(obs.url)
+        if (len(self._unchanged) >= DONE_EVERY
+                or time.monotonic() - self._flushed >= DONE_SECONDS):
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the observations recorded so far, then tell the frontier the unchanged
+        pages among them are done (never before: a kill in between fetches them again)."""
         self.state.commit()
-        if self.done is not None:
-            self.done([obs.url])
+        if self.done is not None and self._unchanged:
+            self.done(self._unchanged)
+        self._unchanged = []
+        self._flushed = time.monotonic()
 
     def _record(self, obs: Observation, previous: Previous | None) -> None:
         self.state.record(obs)

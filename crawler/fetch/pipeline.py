@@ -281,6 +281,7 @@ class CrawlPipeline:
         self.summary.site_files = int(stats.get("licrawl/site_files", 0))
         self.summary.seconds = time.monotonic() - self._started
         if self.recorder is not None:
+            self.recorder.flush()
             self.recorder.state.end_run(self.summary.as_dict())
 
     def _spider_closed(self, reason: str) -> None:
