@@ -305,3 +305,36 @@ def test_filter_excludes_what_changed_after_collection(runs: dict[str, Any]) -> 
     assert kept.returncode == 0, kept.stderr[-3000:]
     licenses = {path_of(r["url"]): r["license"] for r in rows(tmp / "kept")}
     assert licenses["/a"] == "CC-BY-4.0"  # as collected, though it is all rights reserved now
+
+
+def test_sitemap_lastmod_makes_a_page_due_before_its_time(tmp_path: Path) -> None:
+    # with --revisit-after 7d nothing fetched yesterday is due, except a page whose sitemap
+    # lastmod is after its last fetch
+    body = page("Page", "Some text about rivers.", CC_BY)
+    lastmod = {"/p1": "2001-01-01", "/p2": "2001-01-01", "/p3": None}
+
+    def handle(path: str) -> Reply | None:
+        if path == "/robots.txt":
+            return Reply(200, [("Content-Type", "text/plain")],
+                         b"User-agent: *\nAllow: /\nSitemap: /sitemap.xml\n")
+        if path == "/sitemap.xml":
+            urls = "".join(f"<url><loc>{site.url}{p}</loc>"
+                           + (f"<lastmod>{m}</lastmod>" if m else "") + "</url>"
+                           for p, m in lastmod.items())
+            return Reply(200, [("Content-Type", "application/xml")],
+                         f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/'
+                         f'schemas/sitemap/0.9">{urls}</urlset>'.encode())
+        if path in lastmod:
+            return Reply(200, [HTML, ("ETag", f'"{path}"')], body)
+        return None
+
+    with LocalSite(handle) as site:
+        first = crawl(site, tmp_path / "run1", tmp_path / "state", "--spider", "sitemap")
+        assert first.returncode == 0, first.stderr[-3000:]
+        lastmod["/p2"] = "2099-01-01T00:00:00Z"  # modified after the first run
+        before = len(site.log)
+        second = crawl(site, tmp_path / "run2", tmp_path / "state", "--spider", "sitemap",
+                       "--revisit-after", "7d")
+        assert second.returncode == 0, second.stderr[-3000:]
+        fetched = {r.path for r in site.log[before:]}
+    assert {"/p1", "/p2", "/p3"} & fetched == {"/p2"}
