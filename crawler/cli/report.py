@@ -19,12 +19,15 @@ chart and its table for: documents by license category and by license; the top h
 split by category; opt-outs per host (robots.txt AI agents, TDMRep, noai, Content-Usage);
 license confidence and conflicts; the evidence kinds that decided the claims; for dedup
 output, cluster sizes, copies that disagree about the license and removed copies per
-host; and example documents per category.
+host; and example documents per category. With --state, the crawl job's runs over time:
+documents written, license changes, new opt-outs and pages disappeared per run (the last
+50 runs), from the summary each run wrote when it ended.
 
 Only the needed columns are read, batch by batch: memory does not grow with the number
 of rows (per-host counts grow with the number of hosts; tables list the top 20).
 
-exit status: 0 when the page was written, 2 for bad input (the message names the file).
+exit status: 0 when the page was written, 2 for bad input or a bad --state (the message
+names the file or the state).
 """
 
 
@@ -39,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="FILE.html",
                         help="the HTML file to write (replaced if it exists)")
     parser.add_argument("--title", metavar="T", help="page title (default: the inputs)")
+    parser.add_argument("--state", metavar="DIR",
+                        help="the crawl state of the job (licrawl crawl --state DIR or "
+                        "redis://HOST:PORT/DB?name=JOB): add its runs over time")
     parser.set_defaults(func=run)
 
 
@@ -46,11 +52,15 @@ def run(args: argparse.Namespace) -> int:
     """Write the report; prints where it went."""
     from crawler.stages.report.build import write_report
     from crawler.stages.runner import StageError
+    from crawler.state.store import StateError
 
     try:
-        result = write_report(args.inputs, args.out, title=args.title)
+        result = write_report(args.inputs, args.out, title=args.title, state=args.state)
     except StageError as exc:
         print(f"licrawl report: error: {exc}", file=sys.stderr)
+        return 2
+    except StateError as exc:
+        print(f"licrawl report: error: --state {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"licrawl report: error: cannot write {args.out}: {exc}", file=sys.stderr)

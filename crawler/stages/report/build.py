@@ -5,7 +5,9 @@ before anything is read, by the stage runner's own functions, so bad input is re
 same way as by ``filter`` and ``dedup``: a :class:`~crawler.stages.runner.StageError`
 naming the file. The shards are then read once, only the columns the report needs, batch
 by batch (:class:`~crawler.stages.report.tally.Tally`), while matplotlib is imported in a
-thread beside the scan. The page is written to a temporary sibling and renamed into place.
+thread beside the scan. With a crawl state (``--state``), its runs are read before the
+scan too, so that a bad state is refused before anything is written. The page is written
+to a temporary sibling and renamed into place.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler.stages.report.runs import RunHistory, read_runs
 from crawler.stages.report.tally import COLUMNS, Tally
 from crawler.stages.runner import collect_inputs, open_shard, read_batches
 
@@ -72,15 +75,19 @@ def _fill_example_urls(tally: Tally, checked: list[tuple[Path, pq.ParquetFile]])
 
 
 def write_report(inputs: Iterable[str | Path], out: str | Path, *, title: str | None = None,
+                 state: str | os.PathLike[str] | None = None,
                  batch_rows: int = REPORT_BATCH_ROWS) -> ReportResult:
-    """Write the report page of the shards ``inputs`` (files, folders, globs) to ``out``.
+    """Write the report page of the shards ``inputs`` (files, folders, globs) to ``out``,
+    with the runs of the crawl ``state`` (a folder or ``redis://`` URL) when given.
 
-    Raises :class:`~crawler.stages.runner.StageError` naming the file for bad input;
-    nothing is written then.
+    Raises :class:`~crawler.stages.runner.StageError` naming the file for bad input, and
+    :class:`~crawler.state.store.StateError` naming the state for a bad one; nothing is
+    written then.
     """
     names = [str(i) for i in inputs]
     paths = collect_inputs(names)
     checked = [(path, open_shard(path)[0]) for path in paths]  # all before the first read
+    history: RunHistory | None = None if state is None else read_runs(state)
     charting = threading.Thread(target=importlib.import_module,
                                 args=("crawler.stages.report.sections",), daemon=True)
     charting.start()
@@ -89,13 +96,15 @@ def write_report(inputs: Iterable[str | Path], out: str | Path, *, title: str | 
     from crawler.stages.report.page import render_page
     from crawler.stages.report.sections import build_sections
 
-    sections = build_sections(tally)
+    sections = build_sections(tally, history)
     hosts = tally.hosts.table().column("host").unique()
     facts = [("documents", f"{tally.rows:,}"), ("hosts", f"{len(hosts):,}"),
              ("license claims", _percent(tally.claims, tally.rows)),
              ("opted out", _percent(sum(r["optout"] for r in tally.hosts.rows()), tally.rows))]
     if tally.deduplicated_rows:
         facts.append(("removed copies", f"{tally.removed_copies:,}"))
+    if history is not None:
+        facts.append(("crawl runs", f"{history.total:,}"))
     html = render_page(title or f"licrawl report: {', '.join(names[:3])}", facts,
                        [_describe_inputs(names, len(paths))], sections)
     target = Path(out)

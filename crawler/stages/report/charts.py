@@ -128,3 +128,39 @@ def grouped_bar_chart(salt: str, labels: Sequence[str], series: dict[str, Sequen
     ax.set_xlabel(xlabel)
     _legend(ax, k)
     return _render(fig, salt)
+
+
+def panel_line_chart(salt: str, labels: Sequence[str],
+                     panels: Sequence[tuple[str, dict[str, Sequence[float | None]]]], *,
+                     xlabel: str = "", max_ticks: int = 12) -> str:
+    """Lines with markers over ``labels`` (left to right), one panel per ``(ylabel,
+    series)`` stacked with a shared x axis (a legend per panel of several series); a
+    ``None`` value leaves a gap. At most ``max_ticks`` labels are written."""
+    step = max(1, -(-len(labels) // max_ticks))
+    longest = max((len(_literal(label)) for label in labels[::step]), default=1)
+    legends = sum(-(-len(series) // 4) for _, series in panels if len(series) > 1)
+    height = 0.6 + 0.05 * longest + 0.2 * legends + 1.7 * len(panels)
+    # rotated tick labels reach left of their tick: the first one sets the left margin
+    fig = _figure(7.0, height, left=max(0.9, 0.06 * longest), bottom=0.45 + 0.05 * longest,
+                  top=0.15)
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False,
+                        gridspec_kw={"hspace": 0.25 + 0.1 * legends})[:, 0]
+    positions = list(range(len(labels)))
+    color = 0
+    for ax, (ylabel, series) in zip(axes, panels, strict=True):
+        for name, values in series.items():
+            ax.plot(positions, [float("nan") if v is None else v for v in values],
+                    marker="o", markersize=3.5, linewidth=1.5, clip_on=False,
+                    color=PALETTE[color % len(PALETTE)], label=_literal(name))
+            color += 1
+        ax.set_ylabel(ylabel)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        if len(series) > 1:
+            _legend(ax, len(series))
+    axes[-1].set_xticks(positions[::step], [_literal(label) for label in labels[::step]],
+                        rotation=30, ha="right")
+    axes[-1].set_xlim(-0.5, max(len(labels) - 0.5, 0.5))
+    if xlabel:
+        axes[-1].set_xlabel(xlabel)
+    return _render(fig, salt)

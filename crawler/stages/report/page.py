@@ -48,7 +48,7 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 @dataclass
 class Table:
     """A table of the page: ``numeric`` columns are right-aligned and written with
-    thousands separators."""
+    thousands separators; ``None`` cells are a dash (not known)."""
 
     id: str
     caption: str
@@ -71,6 +71,8 @@ class Section:
 
 
 def _cell(value: object, numeric: bool) -> str:
+    if value is None:  # not known (e.g. a run that wrote no summary): a dash, never 0
+        return '<td class="n">\u2013</td>' if numeric else "<td>\u2013</td>"
     if numeric and isinstance(value, int):
         return f'<td class="n">{value:,}</td>'
     if numeric and isinstance(value, float):

@@ -8,12 +8,14 @@ the corpus.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from crawler.licenses.categories import CATEGORY_ORDER
 from crawler.stages.dedup.report import SIZE_ORDER
 from crawler.stages.report import charts
 from crawler.stages.report.page import Section, Table
+from crawler.stages.report.runs import RUN_COUNTS, RunHistory
 from crawler.stages.report.tally import (
     CONFIDENCE_BINS,
     EXAMPLES_PER_CATEGORY,
@@ -239,8 +241,42 @@ def examples_section(tally: Tally) -> Section:
                    "claims.", None, tables)
 
 
-def build_sections(tally: Tally) -> list[Section]:
-    """Every section of the page, in order."""
+def _utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def runs_section(history: RunHistory) -> Section:
+    """Documents written, license changes, new opt-outs and pages disappeared per run of
+    the job (``--state``): the last runs, oldest first."""
+    runs = history.runs
+    labels = [f"{_utc(r.started)[:16]}Z" for r in runs]
+    changes = {"license changed": "license changes", "opted out": "new opt-outs",
+               "disappeared": "pages disappeared"}
+    drawn = any(v is not None for r in runs for v in r.counts.values())
+    chart = charts.panel_line_chart("runs", labels, [
+        ("documents written", {"documents written": [r.counts["rows"] for r in runs]}),
+        ("pages", {name: [r.counts[key] for r in runs] for key, name in changes.items()}),
+    ], xlabel="run start (UTC)") if drawn else None
+    rows = [[r.run_id, _utc(r.started),
+             "running or stopped" if r.ended is None else _utc(r.ended),
+             *r.counts.values()] for r in runs]
+    shown = (f"the last {len(runs):,} of {history.total:,} runs" if len(runs) < history.total
+             else f"{len(runs):,} run{'s' if len(runs) != 1 else ''}")
+    return Section("runs", "Runs over time",
+                   f"The crawl job's runs recorded in {history.location} ({shown}), from "
+                   "the summary each run wrote when it ended: rows are the documents it "
+                   "wrote; new, changed, unchanged and removed its pages compared with "
+                   "what the earlier runs saw; license changed, opted out (an opt-out the "
+                   "page did not have) and disappeared the changes since the previous run. "
+                   "A run still going, or stopped before its end, wrote no summary: its "
+                   "numbers are a dash.", chart,
+                   [Table("t-runs", "runs, oldest first",
+                          ["run", "started", "ended", *RUN_COUNTS], rows,
+                          set(range(3, 3 + len(RUN_COUNTS))))], stacked=True)
+
+
+def build_sections(tally: Tally, history: RunHistory | None = None) -> list[Section]:
+    """Every section of the page, in order (the runs only with a job's ``history``)."""
     hosts = tally.hosts.rows()
     totals = _host_totals(hosts)
     sections = [categories_section(tally, hosts), licenses_section(tally),
@@ -248,5 +284,7 @@ def build_sections(tally: Tally) -> list[Section]:
                 confidence_section(tally), evidence_section(tally)]
     if tally.deduplicated_rows:
         sections += dedup_sections(tally)
+    if history is not None:
+        sections.append(runs_section(history))
     sections.append(examples_section(tally))
     return sections
