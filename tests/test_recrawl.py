@@ -155,6 +155,8 @@ def test_history_changes(runs: dict[str, Any]) -> None:
 
 def test_run_summary_counts_changes(runs: dict[str, Any]) -> None:
     assert "since the previous run" in runs["second"].stdout
+    # where to get the report, with the runs over time of the state
+    assert f"--state {runs['tmp'] / 'state'}" in runs["second"].stdout
     data = json.loads((runs["tmp"] / "summary.json").read_text())
     assert data["rows"] == 2
     assert data["pages"] == {"new": 1, "changed": 1, "unchanged": 5, "removed": 1, "error": 0}
@@ -293,9 +295,10 @@ def test_filter_excludes_what_changed_after_collection(runs: dict[str, Any]) -> 
     tmp = runs["tmp"]
     result = subprocess.run(licrawl("filter", str(tmp / "run1" / "data"), "--out",
                                     str(tmp / "subset"), "--state", str(tmp / "state"),
-                                    "--excluded", str(tmp / "excluded")),
+                                    "--excluded", str(tmp / "excluded"), "--report"),
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "Runs over time" in (tmp / "subset" / "report.html").read_text()
     report = json.loads((tmp / "subset" / "report.json").read_text())
     assert report["excluded_by_reason"] == {"removed": 1, "later-optout:robots:GPTBot": 6}
     kept = subprocess.run(licrawl("filter", str(tmp / "run1" / "data"), "--out",

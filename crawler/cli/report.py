@@ -91,15 +91,18 @@ def after_run(args: argparse.Namespace, command: str, out: str | Path) -> int:
     """At the end of ``command``'s run into ``out``: write ``out/report.html`` when
     ``--report`` was given (returns 2 when that fails), else print how to get it."""
     data, page = Path(out) / "data", Path(out) / "report.html"
+    state = getattr(args, "state", None)  # crawl and filter --state: the runs over time too
     if not getattr(args, "report", False):
-        print(f"report: licrawl report {data} --out {page}")
+        also = f" --state {state}" if state is not None else ""
+        print(f"report: licrawl report {data} --out {page}{also}")
         return 0
     from crawler.stages.report.build import write_report
     from crawler.stages.runner import StageError
+    from crawler.state.store import StateError
 
     try:
-        result = write_report([data], page)
-    except (StageError, OSError) as exc:
+        result = write_report([data], page, state=state)
+    except (StageError, StateError, OSError) as exc:
         print(f"licrawl {command}: error: report: {exc}", file=sys.stderr)
         return 2
     print(f"report: {result.path}")
