@@ -118,7 +118,7 @@ def test_answers_as_the_sqlite_state_does(server: RedisServer, tmp_path: Path) -
         assert got == expected
         assert [o.run_id for o in got["all"] if o.url == A] == ["run-1", "run-2"]
         assert got["all"][1].etag == '"a2"'  # run 2's second observation replaced its first
-        assert got["previous"][B].removed is False and got["previous"][B].page.ai_optout
+        assert got["previous"][B].last.outcome != "removed" and got["previous"][B].page.ai_optout
         # a run open for writing compares with earlier runs only, as CrawlState does
     with CrawlState(tmp_path / "state", "run-2") as sqlite_run, \
             open_state(where, "run-2") as redis_run:

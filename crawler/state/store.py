@@ -138,11 +138,6 @@ class Previous:
     page: Observation | None
     last: Observation
 
-    @property
-    def removed(self) -> bool:
-        """Whether the URL answered 404/410 when last fetched."""
-        return self.last.outcome == "removed"
-
 
 _COLUMNS = ("time", "outcome", "status", "etag", "last_modified", "payload_digest",
             "text_sha1", "license", "license_category", "tdm_reserved", "ai_optout",
