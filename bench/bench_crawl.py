@@ -15,13 +15,14 @@ Serves a synthetic site of N real-looking pages on 127.0.0.1 (a tree: page k lin
    queue live there, not in the crawl process's memory).
 
 Usage: ``.venv/bin/python bench/bench_crawl.py [--pages 2000] [--big-pages 20000]
-[--trace-every 2000] [-s NAME=VALUE ...]`` (``-s``: a setting for the licrawl crawls).
+[--trace-every 2000] [--repeat N] [-s NAME=VALUE ...]`` (``-s``: a setting for the licrawl crawls).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -198,6 +199,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--big-pages", type=int, default=20000)
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="pairs of baseline and licrawl crawls, alternated (median ratio)")
     parser.add_argument("--trace-every", type=int, default=2000, metavar="N",
                         help="note the big crawl's RSS every N pages (0: no trace)")
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
@@ -205,17 +208,22 @@ def main() -> None:
                         "(repeatable), e.g. to compare with Scrapy's default")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; workers: default (cores)")
-    with synthetic_site(args.pages) as site, tempfile.TemporaryDirectory() as tmp:
-        base = timed([sys.executable, __file__, "--baseline-run", site.url + "/"])
-        served = pages_served(site)
-        small = licrawl_crawl(site, Path(tmp) / "out", args.settings)
-        rows = next(line for line in small.stdout.splitlines() if line.startswith("rows"))
-        print(f"baseline (bare Scrapy, fetch only): {args.pages} pages in {base.seconds:.1f}s"
-              f" = {args.pages / base.seconds:.1f} pages/s, peak RSS {base.rss} MiB "
-              f"({served} page requests)")
-        print(f"licrawl crawl: {args.pages} pages in {small.seconds:.1f}s = "
-              f"{args.pages / small.seconds:.1f} pages/s ({rows.split()[-1]} rows)")
-        print(f"ratio licrawl / baseline pages/s: {base.seconds / small.seconds:.2f}")
+    ratios = []
+    for attempt in range(args.repeat):  # alternated, so that a slow moment hits both
+        with synthetic_site(args.pages) as site, tempfile.TemporaryDirectory() as tmp:
+            base = timed([sys.executable, __file__, "--baseline-run", site.url + "/"])
+            served = pages_served(site)
+            small = licrawl_crawl(site, Path(tmp) / "out", args.settings)
+            rows = next(line for line in small.stdout.splitlines() if line.startswith("rows"))
+            print(f"baseline (bare Scrapy, fetch only): {args.pages} pages in "
+                  f"{base.seconds:.1f}s = {args.pages / base.seconds:.1f} pages/s, peak RSS "
+                  f"{base.rss} MiB ({served} page requests)")
+            print(f"licrawl crawl: {args.pages} pages in {small.seconds:.1f}s = "
+                  f"{args.pages / small.seconds:.1f} pages/s ({rows.split()[-1]} rows)")
+            ratios.append(base.seconds / small.seconds)
+            print(f"ratio licrawl / baseline pages/s (pair {attempt + 1}): {ratios[-1]:.2f}")
+    print(f"ratio licrawl / baseline pages/s: median {statistics.median(ratios):.2f} of "
+          f"{len(ratios)} pairs (min {min(ratios):.2f}, max {max(ratios):.2f})")
     with synthetic_site(args.big_pages) as site, tempfile.TemporaryDirectory() as tmp:
         big = licrawl_crawl(site, Path(tmp) / "out", args.settings, args.trace_every)
         print(f"licrawl crawl: {args.big_pages} pages in {big.seconds:.1f}s = "
