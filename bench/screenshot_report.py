@@ -18,8 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from chromium import headless_chromium
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -51,16 +50,7 @@ def main() -> None:
         licrawl("report", crawl.name, "--out", str(page), "--title",
                 "Riverside Naturalists (demo crawl)", cwd=crawl.resolve().parent)
 
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-proxy-server", "--hide-scrollbars",
-                     f"--user-data-dir={work / 'profile'}",
-                     f"--window-size={args.width},900"):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver = headless_chromium(work / "profile", args.width)
         try:
             driver.get(page.as_uri())
             charts = driver.execute_script("return document.querySelectorAll('svg.chart').length")

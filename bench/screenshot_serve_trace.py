@@ -22,8 +22,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import uvicorn
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from chromium import headless_chromium
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -94,16 +93,7 @@ def main() -> None:
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
 
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-proxy-server", "--hide-scrollbars",
-                     f"--user-data-dir={work / 'profile'}",
-                     f"--window-size={args.width},900"):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        driver = headless_chromium(work / "profile", args.width)
         try:
             for _ in range(100):
                 if server.started:
