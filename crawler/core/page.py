@@ -6,10 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-__all__ = ["DEFAULT_MAX_BODY", "FetchedPage", "RevisitedPage", "WarcRef"]
+__all__ = ["DEFAULT_MAX_BODY", "FetchedPage", "RevisitedPage", "WarcRef", "first_header"]
 
 # The largest body a page may have to be a document (larger ones are error records).
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+
+
+def first_header(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of header ``name`` in ``(name, value)`` pairs (case-insensitive), or
+    ``None``."""
+    lname = name.lower()
+    return next((value for key, value in headers if key.lower() == lname), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +47,7 @@ class FetchedPage:
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or ``None``."""
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
+        return first_header(self.headers, name)
 
     @property
     def host(self) -> str:
@@ -69,5 +72,4 @@ class RevisitedPage:
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or ``None``."""
-        lname = name.lower()
-        return next((v for k, v in self.headers if k.lower() == lname), None)
+        return first_header(self.headers, name)

@@ -54,7 +54,7 @@ from warcio.warcwriter import WARCWriter
 
 from crawler.core.errors import ErrorRecord
 from crawler.core.fsutil import fsync_dir
-from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage, WarcRef
+from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage, WarcRef, first_header
 from crawler.core.records import HTML_TYPES, media_type
 from crawler.core.version import __version__
 
@@ -569,7 +569,7 @@ def _record_date(value: str | None, *, arc: bool) -> datetime | None:
 
 def _http_date(headers: list[tuple[str, str]]) -> datetime | None:
     """The HTTP ``Date`` header as aware UTC, or ``None`` when missing or unreadable."""
-    value = next((v for k, v in headers if k.lower() == "date"), None)
+    value = first_header(headers, "Date")
     if not value:
         return None
     try:
