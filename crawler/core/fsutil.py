@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
+from typing import TextIO
 
 
 def fsync_dir(path: Path) -> None:
@@ -22,3 +24,16 @@ def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def try_lock(path: Path) -> TextIO | None:
+    """Open ``path`` (made if missing) and take an exclusive ``flock`` on it without
+    waiting: the open file, which holds the lock until it is closed (or its process dies),
+    or ``None`` when another process holds it."""
+    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - the caller holds it
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        return None
+    return fh

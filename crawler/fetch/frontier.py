@@ -44,9 +44,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, Protocol, TextIO, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from weakref import WeakKeyDictionary
 
+from crawler.core.fsutil import try_lock
 from crawler.core.page import WarcRef
 
 #: Version of the SQLite layout (``PRAGMA user_version``); a newer file is refused.
@@ -241,14 +242,9 @@ class SqliteFrontier:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_file: TextIO | None = open(  # noqa: SIM115 - held until close()
-            self.path.with_name(self.path.name + ".lock"), "a", encoding="utf-8")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            self._lock_file = None
-            raise FrontierError(f"{self.path} is in use by another crawl process") from None
+        self._lock_file = try_lock(self.path.with_name(self.path.name + ".lock"))
+        if self._lock_file is None:
+            raise FrontierError(f"{self.path} is in use by another crawl process")
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None,
                                        check_same_thread=False)

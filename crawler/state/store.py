@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from crawler.core.fsutil import try_lock
+
 __all__ = [
     "FORMAT_VERSION",
     "check_state",
@@ -165,16 +167,21 @@ def check_state(folder: str | os.PathLike[str]) -> None:
     path = Path(folder)
     if (path / STATE_FILE).is_file():
         CrawlState(path).close()
-    lock = path / LOCK_FILE
-    if lock.is_file():
-        with open(lock, encoding="utf-8") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = fh.read().strip() or "another process"
-                raise StateLocked(f"{path} is in use by another run of this job "
-                                  f"({holder})") from None
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    if (path / LOCK_FILE).is_file():
+        held = try_lock(path / LOCK_FILE)
+        if held is None:
+            raise _locked(path)
+        held.close()
+
+
+def _locked(folder: Path) -> StateLocked:
+    """The error for a state folder another run holds, naming that run's process."""
+    try:
+        holder = (folder / LOCK_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        holder = ""
+    return StateLocked(f"{folder} is in use by another run of this job "
+                       f"({holder or 'another process'})")
 
 
 class CrawlState:
@@ -225,18 +232,10 @@ class CrawlState:
 
     # -- lifetime --------------------------------------------------------------------------
     def _lock(self) -> None:
-        self._lock_file = open(self.folder / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.seek(0)
-            holder = self._lock_file.read().strip() or "another process"
-            self._lock_file.close()
-            self._lock_file = None
-            raise StateLocked(f"{self.folder} is in use by another run of this job "
-                              f"({holder})") from None
-        self._lock_file.seek(0)
-        self._lock_file.truncate()
+        self._lock_file = try_lock(self.folder / LOCK_FILE)
+        if self._lock_file is None:
+            raise _locked(self.folder)
+        self._lock_file.truncate(0)
         self._lock_file.write(f"pid {os.getpid()} since "
                               f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
         self._lock_file.flush()
