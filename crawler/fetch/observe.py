@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -176,8 +175,7 @@ class StateRecorder:
         counts[obs.outcome] += 1
         page = previous.page if previous is not None else None
         last = previous.last if previous is not None else None
-        fields = {c.field: c for c in changes_between(page, last, replace(
-            obs, run_id=self.state.run_id or ""))}
+        fields = {c.field: c for c in changes_between(page, last, obs)}
         if "license" in fields:
             counts["license changed"] += 1
         optout = fields.get("ai_optout")
