@@ -171,6 +171,12 @@ def test_shards_and_spdx_documents_are_valid(site_crawl: tuple[Path, Any]) -> No
         assert len(doc.files) == pq.read_metadata(shard).num_rows
 
 
+def test_no_warning_for_components_a_plain_crawl_does_not_use(
+        site_crawl: tuple[Path, Any]) -> None:
+    # the crawl-state extension stays silent without --state
+    assert "Disabled" not in site_crawl[1].stderr, site_crawl[1].stderr[-2000:]
+
+
 def test_summary_and_progress(site_crawl: tuple[Path, Any]) -> None:
     _, result = site_crawl
     assert f"rows         {len(ROW_PATHS) + 1}" in result.stdout

@@ -102,8 +102,10 @@ class CrawlStateExtension:
 
     def __init__(self, crawler: Crawler) -> None:
         folder = crawler.settings.get("LICRAWL_STATE_DIR")
+        # Without a state there is nothing to do. No message: Scrapy logs a NotConfigured
+        # that has one as a warning, on every crawl.
         if not folder:
-            raise NotConfigured("no LICRAWL_STATE_DIR")
+            raise NotConfigured
         self.state = open_state(folder, str(crawler.settings["LICRAWL_CRAWL_ID"]),
                                 lease_ttl=crawler.settings.getfloat("LICRAWL_LEASE_TTL", 60.0))
         _STATES[crawler] = self.state
