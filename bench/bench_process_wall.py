@@ -27,7 +27,7 @@ The bench
    mins, and the median of the per-pair ratios) and the load average before and after.
 
 ``--profile`` also runs b's work in this process under cProfile, the way a worker does it
-(``read_warc`` -> ``classify_response`` -> the worker task ``_detect`` -> ``ResultSink``),
+(``read_warc`` -> ``classify_response`` -> the worker task ``detect_page`` -> ``ResultSink``),
 and prints the top cumulative and tottime entries.
 
     .venv/bin/python bench/bench_process_wall.py                       # 848 records, 5 runs
@@ -176,14 +176,14 @@ def loadavg() -> str:
 def profile_process(warc: Path, out_dir: Path, top: int) -> None:
     """b's work in this process under cProfile, the way the worker pool does it."""
     from crawler.core.records import classify_response
-    from crawler.stages import process as stage
+    from crawler.stages import detect_task
     from crawler.stages.sink import ResultSink, RunSummary
     from crawler.store.warc import WarcReadError, read_warc
 
     summary = RunSummary(crawl_id="bench-profile")
     prof = cProfile.Profile()
     prof.enable()
-    stage._init_worker(None, None, summary.crawl_id)
+    detect_task.init_worker(None, None, summary.crawl_id)
     sink = ResultSink(out_dir, summary)
     for item in read_warc(warc, name=warc.name):
         if isinstance(item, WarcReadError):
@@ -192,7 +192,7 @@ def profile_process(warc: Path, out_dir: Path, top: int) -> None:
         summary.records += 1
         if classify_response(item) is not None:
             continue
-        sink.put(stage._detect(item, None))
+        sink.put(detect_task.detect_page(item, None))
     sink.close()
     prof.disable()
     print(f"\nprofile (in-process): {summary.records} records, {summary.rows} rows, "

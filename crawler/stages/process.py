@@ -32,31 +32,34 @@ import os
 import queue
 import secrets
 import shutil
-import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from pebble import ProcessExpired
 
-from crawler.core.errors import ErrorRecord
 from crawler.core.page import DEFAULT_MAX_BODY, FetchedPage
-from crawler.core.records import build_row, classify_response
+from crawler.core.records import classify_response
 from crawler.site.context import SiteContext
 from crawler.site.user_policy import SitePolicy
+from crawler.stages.detect_task import (
+    InspectFn,
+    Result,
+    detect_page,
+    error_record,
+    init_worker,
+    ready,
+)
 from crawler.stages.executors import Executor, clear_task_files
 from crawler.stages.pool import DETECT_PRELOAD, process_pool, start_forkserver
 from crawler.stages.progress import Progress
 from crawler.stages.runner import temp_sibling
-from crawler.stages.sink import Result, ResultSink, RunSummary
+from crawler.stages.sink import ResultSink, RunSummary
 from crawler.store.warc import WarcReadError, check_warc, read_warc, warc_split_points
-
-InspectFn = Callable[..., dict[str, Any]]
 
 ROBOTS_PATH = "/robots.txt"
 TDMREP_PATH = "/.well-known/tdmrep.json"
@@ -67,61 +70,6 @@ MIN_RANGE_BYTES = 8 << 20  # a WARC file is cut into ranges of at least this muc
 
 class PoolFull(RuntimeError):
     """``submit(..., block=False)`` found ``max_pending`` pages already in flight."""
-
-
-# -- worker side -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _WorkerState:
-    inspect: InspectFn
-    inspect_error: type[Exception]
-    site_policy: SitePolicy | None
-    crawl_id: str
-
-
-_STATE: _WorkerState | None = None
-
-
-def _init_worker(inspect_fn: InspectFn | None, site_policy: SitePolicy | None,
-                 crawl_id: str) -> None:
-    """Worker start-up: import detection once, keep the run's settings.
-
-    Ctrl-C in a terminal signals the whole process group; workers ignore SIGINT so that
-    the pages in flight finish and become rows while the crawl drains and stops.
-    """
-    global _STATE
-    from crawler.detect.inspect import InspectError, inspect
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _STATE = _WorkerState(inspect_fn or inspect, InspectError, site_policy, crawl_id)
-
-
-def _error(page: FetchedPage, stage: str, reason: str, detail: str,
-           crawl_id: str | None) -> ErrorRecord:
-    return ErrorRecord(url=page.url, stage=stage, reason=reason, detail=detail,
-                       http_status=page.status, fetched_at=page.fetched_at,
-                       warc_file=page.warc_file, warc_record_id=page.warc_record_id,
-                       crawl_id=crawl_id)
-
-
-def _ready() -> None:
-    """A task that does nothing: its answer says the pool's workers are up."""
-
-
-def _detect(page: FetchedPage, site: SiteContext | None) -> Result:
-    """The worker task: inspect one page and build its row (or say why not)."""
-    state = _STATE
-    assert state is not None, "worker not initialised"
-    try:
-        result = state.inspect(page.body, url=page.url, headers=page.headers,
-                               site_policy=state.site_policy, site=site)
-        if not result.get("text"):
-            return _error(page, "extract", "no-main-text", "", state.crawl_id)
-        return build_row(page, result, crawl_id=state.crawl_id)
-    except state.inspect_error as exc:
-        return _error(page, "decode", "not-a-page", str(exc), state.crawl_id)
-    except Exception as exc:  # any bug in detection costs one page, never the run
-        return _error(page, "inspect", "exception", f"{type(exc).__name__}: {exc}",
-                      state.crawl_id)
 
 
 # -- parent side -------------------------------------------------------------------------
@@ -157,14 +105,14 @@ class PageProcessor:
         self._pending = 0
         self._count_lock = threading.Lock()
         self._pool = process_pool(self.workers, preload=DETECT_PRELOAD,
-                                  max_tasks=TASKS_PER_WORKER, initializer=_init_worker,
+                                  max_tasks=TASKS_PER_WORKER, initializer=init_worker,
                                   initargs=(inspect_fn, site_policy, crawl_id))
 
     def start(self) -> None:
         """Start the workers now and return once they answer (blocking: call it off the
         reactor). Without it the pool starts on the first :meth:`submit`, which then waits
         for the fork server's preload (about a second) on the caller's thread."""
-        self._pool.schedule(_ready).result()
+        self._pool.schedule(ready).result()
 
     @property
     def pending(self) -> int:
@@ -181,8 +129,8 @@ class PageProcessor:
         out: Future[Result] = Future()
         reason = classify_response(page, max_bytes=self.max_bytes)
         if reason is not None:
-            out.set_result(_error(page, "classify", reason, _classify_detail(page, reason),
-                                  self.crawl_id))
+            out.set_result(error_record(page, "classify", reason,
+                                        _classify_detail(page, reason), self.crawl_id))
             return out
         if not self._slots.acquire(blocking=block):
             raise PoolFull(f"{self.max_pending} pages already in flight")
@@ -190,7 +138,7 @@ class PageProcessor:
             self._pending += 1
         stub = dataclasses.replace(page, body=b"")  # what an error record needs
         try:
-            task = self._pool.schedule(_detect, args=(page, site), timeout=self.timeout)
+            task = self._pool.schedule(detect_page, args=(page, site), timeout=self.timeout)
         except BaseException:
             self._release()
             raise
@@ -205,20 +153,21 @@ class PageProcessor:
     def _finish(self, task: Future[Result], out: Future[Result], stub: FetchedPage) -> None:
         self._release()
         if task.cancelled():
-            out.set_result(_error(stub, "inspect", "cancelled", "pool stopped", self.crawl_id))
+            out.set_result(error_record(stub, "inspect", "cancelled", "pool stopped",
+                                        self.crawl_id))
             return
         exc = task.exception()
         if exc is None:
             out.set_result(task.result())
         elif isinstance(exc, TimeoutError):
-            out.set_result(_error(stub, "timeout", "timeout",
-                                  f"detection took over {self.timeout:g}s", self.crawl_id))
+            out.set_result(error_record(stub, "timeout", "timeout",
+                                        f"detection took over {self.timeout:g}s", self.crawl_id))
         elif isinstance(exc, ProcessExpired):
-            out.set_result(_error(stub, "inspect", "worker-crashed",
-                                  f"worker exit code {exc.exitcode}", self.crawl_id))
+            out.set_result(error_record(stub, "inspect", "worker-crashed",
+                                        f"worker exit code {exc.exitcode}", self.crawl_id))
         else:
-            out.set_result(_error(stub, "inspect", "exception",
-                                  f"{type(exc).__name__}: {exc}", self.crawl_id))
+            out.set_result(error_record(stub, "inspect", "exception",
+                                        f"{type(exc).__name__}: {exc}", self.crawl_id))
 
     def close(self, *, wait: bool = True) -> None:
         """Stop the workers; with ``wait`` (default) after every submitted page is done."""
