@@ -165,6 +165,34 @@ def test_fleet_wide_delay_and_host_concurrency(redis_server: RedisServer) -> Non
     b.close()
 
 
+def test_one_claim_per_host_and_a_shared_robots_failure(redis_server: RedisServer) -> None:
+    a = frontier(redis_server)
+    b = RedisFrontier(redis_server.url, a.crawl_name)
+    origin = "http://a.test"
+    assert a.claim_site(origin, 30) and not b.claim_site(origin, 30)  # one fetcher
+    b.unclaim_site(origin)  # not b's claim: it stays
+    assert not b.claim_site(origin, 30)
+    a.site_failed(origin, "robots.txt answered HTTP 503", 0, 1e12, "\x00")
+    stored = b.site_fields(origin)
+    assert stored["unavailable"] == "robots.txt answered HTTP 503"
+    assert (stored["refetches"], float(stored["retry_at"])) == ("0", 1e12)
+    assert b.get_site(origin) is None  # no robots.txt to take yet
+    a.unclaim_site(origin)
+    assert b.claim_site(origin, 0.2)  # free again; and a claim runs out
+    time.sleep(0.3)
+    assert a.claim_site(origin, 30)
+    a.site_failed(origin, "robots.txt answered HTTP 503", 1, float("inf"), "\x00")
+    assert float(b.site_fields(origin)["retry_at"]) == float("inf")  # never again
+    b.put_site(origin, {"robots_txt": "User-agent: *", "tdmrep_json": "\x00"}, 0.0)
+    stored = a.site_fields(origin)
+    assert stored["robots_txt"] == "User-agent: *" and "unavailable" not in stored
+    a.site_failed(origin, "late", 2, 0.0, "\x00")  # a robots.txt read stands
+    assert "unavailable" not in a.site_fields(origin)
+    a.purge()
+    a.close()
+    b.close()
+
+
 def test_dead_process_leases_come_back_and_budget_is_one(redis_server: RedisServer) -> None:
     dead = frontier(redis_server, lease_ttl=0.5, host_concurrency=4)
     live = RedisFrontier(redis_server.url, dead.crawl_name, lease_ttl=0.5, host_concurrency=4)
@@ -238,6 +266,12 @@ def finish(procs: list[subprocess.Popen[str]], timeout: float = 120) -> list[str
         assert proc.returncode == 0, err[-3000:]
         logs.append(err)
     return logs
+
+
+def path_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path
 
 
 def results(out: Path) -> Counter[str]:
@@ -314,6 +348,53 @@ def test_crawl_delay_holds_across_processes(redis_server: RedisServer,
             warc, _, record = site[name].partition("#")
             assert (out / warc).name.endswith(".warc.gz") and record.startswith("<urn:")
     f.close()
+
+
+#: Seeds of the robots.txt tests: pages of the test site (urls spider).
+ROBOTS_SEEDS = ["/articles/text", "/articles/meta", "/articles/badge", "/articles/jsonld",
+                "/articles/rel-license", "/private/draft"]
+
+
+def test_robots_503_is_fetched_once_for_the_fleet(redis_server: RedisServer,
+                                                  tmp_path: Path) -> None:
+    """robots.txt always answers 503: the fleet fetches it once and once again (one
+    refetch allowed, due at once), not three times each; every seed is an error record."""
+    with make_site(robots_failures=-1) as site:
+        out = tmp_path / "robots503"
+        seeds = [site.url + p for p in ROBOTS_SEEDS]
+        procs = [start(crawl_command(seeds, out, redis_server.url, "--spider", "urls",
+                                     settings={"LICRAWL_ROBOTS_REFETCH_DELAY": "0",
+                                               "LICRAWL_ROBOTS_REFETCHES": "1"}))
+                 for _ in range(3)]
+        finish(procs)
+        robots = len(site.requests_for("/robots.txt"))
+        tdmrep = len(site.requests_for("/.well-known/tdmrep.json"))
+        pages = [r.path for r in site.log if r.path in ROBOTS_SEEDS]
+    assert robots == 2 and tdmrep == 1  # for the fleet: the first fetch and one refetch
+    assert pages == []
+    errors = {path_of(e.url): e.reason for e in read_errors(out / "errors")}
+    assert errors == dict.fromkeys(ROBOTS_SEEDS, "robots-unavailable")
+    assert sum(results(out).values()) == len(ROBOTS_SEEDS)
+
+
+def test_robots_that_recovers_is_fetched_once_more_for_the_fleet(
+        redis_server: RedisServer, tmp_path: Path) -> None:
+    """robots.txt answers 503 once, then 200: one failed fetch and one good one for the
+    fleet; no page goes out before the good one, and its rules are obeyed."""
+    with make_site(robots_failures=1) as site:
+        out = tmp_path / "robots-recovers"
+        seeds = [site.url + p for p in ROBOTS_SEEDS]
+        procs = [start(crawl_command(seeds, out, redis_server.url, "--spider", "urls",
+                                     settings={"LICRAWL_ROBOTS_REFETCH_DELAY": "0"}))
+                 for _ in range(3)]
+        finish(procs)
+        robots = site.requests_for("/robots.txt")
+        pages = [r for r in site.log if r.path in ROBOTS_SEEDS]
+    assert len(robots) == 2
+    assert pages and min(p.time for p in pages) > robots[-1].time
+    assert "/private/draft" not in {p.path for p in pages}  # disallowed by its rules
+    found = results(out)
+    assert set(found) == set(ROBOTS_SEEDS) and set(found.values()) == {1}
 
 
 def test_kill_one_process_the_others_finish_its_urls(redis_server: RedisServer,

@@ -27,7 +27,11 @@ on one machine or several, form one crawl. Every key of a crawl starts with
   ``P doneby`` / ``P donehost`` (hashes): pages done per process and per host; ``P ops``
   (hash): Redis round trips each process made, written when it stops;
 * ``P site:ORIGIN`` (hash): the host's robots.txt and tdmrep.json as first fetched by any
-  process, with their WARC references.
+  process, with their WARC references; while its robots.txt is unavailable (5xx, 429,
+  unreachable), why (``unavailable``), the fetches made after the first failed one
+  (``refetches``) and when the next may start (``retry_at``, epoch seconds);
+  ``P siteclaim:ORIGIN`` (string, with a time to live): the process fetching the host's
+  robots.txt now, so that the fleet fetches it once (the others wait for its result).
 
 Politeness for the fleet: a request is leased only from a host in ``ready`` whose time has
 come. With a delay (``DOWNLOAD_DELAY`` or the host's ``Crawl-delay``, whichever is longer)
@@ -343,6 +347,23 @@ wake(ARGV[4], now_ms(), tonumber(ARGV[2]), tonumber(ARGV[3]))
 return 1
 """
 
+# ARGV: P, origin, reason, refetches, retry_at, tdmrep_json. A robots.txt another process
+# read meanwhile stands: then nothing is written (0).
+_SITE_FAILED = r"""
+local site = ARGV[1]..'site:'..ARGV[2]
+if redis.call('HEXISTS', site, 'robots_txt') == 1 then return 0 end
+redis.call('HSET', site, 'unavailable', ARGV[3], 'refetches', ARGV[4], 'retry_at', ARGV[5])
+redis.call('HSETNX', site, 'tdmrep_json', ARGV[6])
+return 1
+"""
+
+# ARGV: P, origin, owner. Only the claim's owner gives it back.
+_UNCLAIM = r"""
+local claim = ARGV[1]..'siteclaim:'..ARGV[2]
+if redis.call('GET', claim) == ARGV[3] then return redis.call('DEL', claim) end
+return 0
+"""
+
 # ARGV: P, key, limit. 1: the request may go out (charged now or before), 0: budget spent.
 _BUDGET = r"""
 local P = ARGV[1]
@@ -353,6 +374,10 @@ redis.call('SADD', P..'budget', ARGV[2])
 redis.call('HINCRBY', P..'n', 'budget', 1)
 return 1
 """
+
+
+#: The fields of ``P site:ORIGIN`` that say its robots.txt is unavailable.
+_FAILURE_FIELDS = ("unavailable", "refetches", "retry_at")
 
 
 class FrontierUnavailable(FrontierError):
@@ -437,7 +462,8 @@ class RedisFrontier:
         self._scripts = {name: self._redis.register_script(src) for name, src in (
             ("enqueue", _ENQUEUE), ("lease", _LEASE), ("release", _RELEASE),
             ("fetched", _FETCHED), ("done", _DONE), ("requeue", _REQUEUE), ("reap", _REAP),
-            ("leave", _LEAVE), ("host_delay", _HOST_DELAY), ("budget", _BUDGET))}
+            ("leave", _LEAVE), ("host_delay", _HOST_DELAY), ("budget", _BUDGET),
+            ("site_failed", _SITE_FAILED), ("unclaim", _UNCLAIM))}
         self._joined = False
         self._closed = threading.Event()
         self._heartbeat: threading.Thread | None = None
@@ -754,6 +780,7 @@ class RedisFrontier:
             pipe = self._redis.pipeline(transaction=True)
             for k, v in fields.items():
                 pipe.hsetnx(name, k, v)
+            pipe.hdel(name, *_FAILURE_FIELDS)
             pipe.execute()
 
         try:
@@ -772,12 +799,38 @@ class RedisFrontier:
     def get_site(self, origin: str) -> dict[str, str] | None:
         """What :meth:`put_site` stored for ``origin``, or ``None``."""
         try:
-            raw = self._call(lambda: self._redis.hgetall(self.prefix + "site:" + origin))
+            fields = self.site_fields(origin)
         except FrontierUnavailable:
             return None
-        if not raw or b"robots_txt" not in raw:
-            return None
+        return fields if "robots_txt" in fields else None
+
+    def site_fields(self, origin: str) -> dict[str, str]:
+        """Everything stored for ``origin``: its files, or why its robots.txt is
+        unavailable (:meth:`site_failed`); empty when nothing is."""
+        raw = self._call(lambda: self._redis.hgetall(self.prefix + "site:" + origin))
         return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def site_failed(self, origin: str, reason: str, refetches: int, retry_at: float,
+                    tdmrep_json: str) -> None:
+        """Store that ``origin``'s robots.txt is unavailable (``reason``), after
+        ``refetches`` fetches beyond the first failed one; the next may start at
+        ``retry_at`` (epoch seconds, ``inf``: never). A robots.txt stored meanwhile stands."""
+        with contextlib.suppress(FrontierUnavailable):
+            self._call(lambda: self._scripts["site_failed"](args=[
+                self.prefix, origin, reason, str(refetches), repr(retry_at), tdmrep_json]))
+
+    def claim_site(self, origin: str, ttl: float) -> bool:
+        """Whether this process may fetch ``origin``'s robots.txt now (no other process
+        is): the claim holds for ``ttl`` seconds or until :meth:`unclaim_site`."""
+        return bool(self._call(lambda: self._redis.set(
+            self.prefix + "siteclaim:" + origin, self.owner, nx=True,
+            px=max(1, int(ttl * 1000)))))
+
+    def unclaim_site(self, origin: str) -> None:
+        """Give back this process's claim on ``origin`` (its result is stored)."""
+        with contextlib.suppress(FrontierUnavailable):
+            self._call(lambda: self._scripts["unclaim"](
+                args=[self.prefix, origin, self.owner]))
 
     # -- crawl-level values and durability -------------------------------------------------
     def get_meta(self, name: str) -> str | None:

@@ -5,7 +5,10 @@ Redis (:mod:`crawler.fetch.fleet`).
   (``request_left_downloader``), so the host's delay counts from then, fleet-wide.
 * robots.txt and tdmrep.json are read once per host for the fleet: what this process fetched
   is stored in Redis with the WARC references of both files, and a host another process
-  already read is taken from Redis before its first request is handed out here.
+  already read is taken from Redis before its first request is handed out here. The process
+  that fetches a host's files holds a claim on the host in Redis meanwhile; the others wait
+  for its result. An unavailable robots.txt (5xx, 429, unreachable) is stored with its
+  backoff: the fleet fetches it again once when it is due, not once per process.
 * When no host may be fetched yet, the engine is woken when the first one may (Scrapy's
   engine otherwise asks the scheduler again only every 5 seconds when idle).
 * When Redis stays away past the frontier's bound, the spider is closed with the reason
@@ -14,7 +17,10 @@ Redis (:mod:`crawler.fetch.fleet`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -23,11 +29,18 @@ from crawler.core.page import WarcRef
 from crawler.fetch.fleet import (
     DEFAULT_GIVE_UP_AFTER,
     DEFAULT_LEASE_TTL,
+    FrontierUnavailable,
     RedisFrontier,
 )
 from crawler.fetch.middlewares.site_signals import SITE_FETCH_META
 from crawler.fetch.middlewares.warc_recorder import WARC_META
-from crawler.fetch.sites import SiteInfo, build_site_info, origin_of, registry_for
+from crawler.fetch.sites import (
+    SharedFailure,
+    SiteInfo,
+    build_site_info,
+    origin_of,
+    registry_for,
+)
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -40,6 +53,18 @@ logger = logging.getLogger(__name__)
 DOWN_REASON = "frontier_unavailable"
 _ROBOTS, _TDMREP = "/robots.txt", "/.well-known/tdmrep.json"
 _NONE = "\x00"  # stored for "the host has no such file"
+#: Seconds between two looks at a host whose files another process is fetching.
+CLAIM_POLL = 0.1
+
+
+def _failure(stored: dict[str, str]) -> SharedFailure | None:
+    """The unavailable robots.txt stored for a host, or ``None``."""
+    if "unavailable" not in stored:
+        return None
+    tdmrep = stored.get("tdmrep_json", _NONE)
+    return SharedFailure(stored["unavailable"], int(stored.get("refetches", "0")),
+                         float(stored.get("retry_at", "0")) - time.time(),
+                         None if tdmrep == _NONE else tdmrep)
 
 
 def open_fleet_frontier(crawler: Crawler, spill_dir: str) -> RedisFrontier:
@@ -66,6 +91,12 @@ class FleetMember:
         self._site_files: dict[str, tuple[int, str]] = {}  # url -> (status, text)
         self._wake: Any = None
         self.registry.listeners.append(self._share_site)
+        self.registry.shared = self
+        settings = crawler.settings
+        retries = settings.getint("RETRY_TIMES") if settings.getbool("RETRY_ENABLED") else 0
+        #: Seconds a claim on a host's robots.txt holds: its fetch with every retry.
+        self.claim_ttl = (settings.getfloat("DOWNLOAD_TIMEOUT") * (retries + 1)
+                          + settings.getfloat("LICRAWL_RETRY_BACKOFF_MAX") * retries + 5.0)
         crawler.signals.connect(self._left_downloader, signal=signals.request_left_downloader)
         crawler.signals.connect(self._response_received, signal=signals.response_received)
         frontier.on_down = self._down
@@ -91,8 +122,8 @@ class FleetMember:
             self.frontier.site_warc(origin_of(url), name, WarcRef(ref[0], ref[1]))
 
     def _share_site(self, origin: str, info: SiteInfo) -> None:
-        """This process read a host's files: store them for the fleet (unless robots.txt
-        was unavailable: then each process tries again on its own)."""
+        """This process read a host's files: store them for the fleet (an unavailable
+        robots.txt is shared by :meth:`failed`, with its backoff)."""
         if info.unavailable is not None:
             return
         status, tdmrep = self._site_files.pop(origin + _TDMREP, (0, ""))
@@ -110,16 +141,50 @@ class FleetMember:
         stored = self.frontier.get_site(origin)
         if stored is None:
             return
+        self.registry.set(origin, self._site_info(origin, stored), notify=False)
+        self.crawler.stats.inc_value("licrawl/fleet_site_files_shared")
+
+    def _site_info(self, origin: str, stored: dict[str, str]) -> SiteInfo:
+        """The :class:`SiteInfo` of files another process stored for ``origin``."""
         settings = self.crawler.settings
         robots = stored.get("robots_txt", _NONE)
         tdmrep = stored.get("tdmrep_json", _NONE)
-        info = build_site_info(
+        return build_site_info(
             origin.split("://", 1)[1], None if robots == _NONE else robots,
             None if tdmrep == _NONE else tdmrep,
             user_agent=settings.get("ROBOTSTXT_USER_AGENT") or settings["USER_AGENT"],
             max_crawl_delay=settings.getfloat("LICRAWL_CRAWL_DELAY_MAX"))
-        self.registry.set(origin, info, notify=False)
-        self.crawler.stats.inc_value("licrawl/fleet_site_files_shared")
+
+    # -- one robots.txt fetch per host for the fleet (SharedSites) -----------------------
+    async def claim(self, origin: str) -> SiteInfo | SharedFailure | None:
+        """See :meth:`crawler.fetch.sites.SharedSites.claim`. While another process holds
+        the host's claim this one asks Redis again every :data:`CLAIM_POLL` seconds; a
+        claim whose holder died runs out after :attr:`claim_ttl`. With Redis away this
+        process fetches the files itself."""
+        while True:
+            try:
+                stored = self.frontier.site_fields(origin)
+                if "robots_txt" in stored:
+                    self.crawler.stats.inc_value("licrawl/fleet_site_files_shared")
+                    return self._site_info(origin, stored)
+                failure = _failure(stored)
+                if failure is not None and failure.retry_in > 0:
+                    return failure
+                if self.frontier.claim_site(origin, self.claim_ttl):
+                    return None if failure is None else replace(failure, mine=True)
+            except FrontierUnavailable:
+                return None
+            await asyncio.sleep(CLAIM_POLL)
+
+    def failed(self, origin: str, failure: SharedFailure) -> None:
+        """See :meth:`crawler.fetch.sites.SharedSites.failed`."""
+        self.frontier.site_failed(origin, failure.reason, failure.refetches,
+                                  time.time() + failure.retry_in,
+                                  _NONE if failure.tdmrep_json is None else failure.tdmrep_json)
+
+    def unclaim(self, origin: str) -> None:
+        """See :meth:`crawler.fetch.sites.SharedSites.unclaim`."""
+        self.frontier.unclaim_site(origin)
 
     # -- engine wake-ups ----------------------------------------------------------------
     def wake_later(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
@@ -75,6 +75,38 @@ def build_site_info(
 SiteFetcher = Callable[[str], Awaitable[SiteInfo]]
 
 
+@dataclass(frozen=True, slots=True)
+class SharedFailure:
+    """A host whose robots.txt a process of the fleet found unavailable.
+
+    ``refetches``: fetches made after the first failed one; ``retry_in``: seconds from now
+    until the next fetch may start (``inf``: never); ``mine``: this process holds the
+    host's claim and fetches it again now.
+    """
+
+    reason: str
+    refetches: int
+    retry_in: float
+    tdmrep_json: str | None
+    mine: bool = False
+
+
+class SharedSites(Protocol):
+    """What a crawl fleet shares of each host's robots.txt, so that the fleet fetches it
+    once (:class:`crawler.fetch.fleet_crawl.FleetMember`)."""
+
+    async def claim(self, origin: str) -> SiteInfo | SharedFailure | None:
+        """Another process's result for ``origin`` (waiting while one fetches it), or
+        ``None`` once this process holds the host's claim and is to fetch it first; a
+        :class:`SharedFailure` with ``mine`` set when it is to fetch it again."""
+
+    def failed(self, origin: str, failure: SharedFailure) -> None:
+        """This process found ``origin``'s robots.txt unavailable: tell the fleet."""
+
+    def unclaim(self, origin: str) -> None:
+        """This process is done fetching ``origin``'s files (its result is shared)."""
+
+
 class SiteRegistry:
     """Known hosts of one crawl, keyed by ``scheme://netloc`` (lower-case)."""
 
@@ -85,6 +117,8 @@ class SiteRegistry:
         #: Called with ``(origin, info)`` after each :meth:`set` that notifies (a crawl
         #: fleet shares what one process fetched with the others).
         self.listeners: list[Callable[[str, SiteInfo], None]] = []
+        #: Set in a crawl fleet: robots.txt fetched once per host for the fleet.
+        self.shared: SharedSites | None = None
 
     def get(self, origin: str) -> SiteInfo | None:
         """The host's :class:`SiteInfo`, or ``None`` when it has not been fetched yet."""

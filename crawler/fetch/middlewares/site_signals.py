@@ -16,12 +16,18 @@ the host arrives at least ``LICRAWL_ROBOTS_REFETCH_DELAY`` seconds after the fai
 (doubling after each further failure), at most ``LICRAWL_ROBOTS_REFETCHES`` times; after
 that the host stays disallowed for the rest of the crawl. Every request refused meanwhile
 ends as a :class:`RobotsUnavailable` failure (an error record ``robots-unavailable``).
+
+In a crawl fleet (:attr:`~crawler.fetch.sites.SiteRegistry.shared`) the fleet fetches a
+host's files once: the process that claims the host fetches them while the others wait for
+its result, and an unavailable robots.txt is shared with its backoff, so the refetches
+above count for the fleet, not for each process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -31,7 +37,13 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.http.request import NO_CALLBACK
 
-from crawler.fetch.sites import SiteInfo, build_site_info, origin_of, registry_for
+from crawler.fetch.sites import (
+    SharedFailure,
+    SiteInfo,
+    build_site_info,
+    origin_of,
+    registry_for,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -135,7 +147,25 @@ class SiteSignalsMiddleware:
                 and time.monotonic() >= state.due)
 
     async def _fetch(self, origin: str) -> SiteInfo:
+        shared, claimed = self.registry.shared, False
         try:
+            if shared is not None:  # a fleet: another process may have read it, or be at it
+                outcome = await shared.claim(origin)
+                if isinstance(outcome, SiteInfo):
+                    self._unreachable.pop(origin, None)
+                    self.registry.set(origin, outcome, notify=False)
+                    return outcome
+                claimed = outcome is None or outcome.mine
+                if outcome is not None:
+                    self._unreachable[origin] = _Unreachable(
+                        outcome.refetches, time.monotonic() + outcome.retry_in,
+                        outcome.tdmrep_json)
+                    if not outcome.mine:
+                        logger.info("%s/robots.txt: %s (read by another process of the "
+                                    "fleet); nothing of the host is fetched until it can be "
+                                    "read", origin, outcome.reason)
+                        return self._remember(origin, None, outcome.tdmrep_json,
+                                              outcome.reason, notify=False)
             state = self._unreachable.get(origin)
             if state is None:
                 (robots_txt, unavailable), tdmrep_json = await asyncio.gather(
@@ -149,20 +179,31 @@ class SiteSignalsMiddleware:
             if unavailable is None:
                 self._unreachable.pop(origin, None)
             else:
+                wait = self.refetch_delay * 2**refetches
                 self._unreachable[origin] = _Unreachable(
-                    refetches, time.monotonic() + self.refetch_delay * 2**refetches,
-                    tdmrep_json)
+                    refetches, time.monotonic() + wait, tdmrep_json)
+                if shared is not None:
+                    shared.failed(origin, SharedFailure(
+                        unavailable, refetches,
+                        wait if refetches < self.max_refetches else math.inf, tdmrep_json))
                 logger.warning("%s/robots.txt: %s; nothing of the host is fetched until it "
                                "can be read", origin, unavailable)
-            info = build_site_info(
-                origin.split("://", 1)[1], robots_txt, tdmrep_json,
-                user_agent=self.user_agent, max_crawl_delay=self.max_crawl_delay,
-                unavailable=unavailable,
-            )
-            self.registry.set(origin, info)
-            return info
+            return self._remember(origin, robots_txt, tdmrep_json, unavailable)
         finally:
             self._pending.pop(origin, None)
+            if claimed and shared is not None:
+                shared.unclaim(origin)
+
+    def _remember(self, origin: str, robots_txt: str | None, tdmrep_json: str | None,
+                  unavailable: str | None, *, notify: bool = True) -> SiteInfo:
+        """The host's :class:`SiteInfo` from its files, kept in the registry."""
+        info = build_site_info(
+            origin.split("://", 1)[1], robots_txt, tdmrep_json,
+            user_agent=self.user_agent, max_crawl_delay=self.max_crawl_delay,
+            unavailable=unavailable,
+        )
+        self.registry.set(origin, info, notify=notify)
+        return info
 
     async def _fetch_robots(self, origin: str) -> tuple[str | None, str | None]:
         """``(text, None)`` when read; ``(None, None)`` when there is none (allow all);
