@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 
@@ -27,11 +28,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``licrawl`` console script."""
+    """Run one ``licrawl`` command; its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 
 
+def console_main() -> int:
+    """The ``licrawl`` console script (and ``python -m crawler.cli``): :func:`main`, then a
+    quick exit.
+
+    At exit Python clears its modules and runs the cyclic garbage collector over every
+    object a command loaded (Scrapy, Twisted, pyarrow, pandas): 0.4-0.5 s of a one-page
+    crawl. Every file a command writes is closed (and fsync-ed) before :func:`main`
+    returns, so what is left is frozen (``gc.freeze``): freed by reference counting as the
+    modules are cleared, never searched for cycles. Only at process end: :func:`main`
+    itself (called by tests, many times in one process) does not freeze.
+    """
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

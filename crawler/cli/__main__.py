@@ -2,6 +2,6 @@
 
 import sys
 
-from crawler.cli import main
+from crawler.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         settings = crawl_settings(args, user_settings)
     except ValueError as exc:
         return _fail(f"--revisit-after: {exc}")
+    _start_detection_imports(settings)
     try:
         start = prepare_job(settings)
     except OSError as exc:
@@ -196,6 +197,19 @@ def run(args: argparse.Namespace) -> int:
                      allow_hosts=args.allow_host)
 
 
+def _start_detection_imports(settings: dict[str, Any]) -> None:
+    """Start the detection workers' fork server, which imports detection (about a second
+    of CPU) on the other core while this process prepares the job and imports Scrapy. Not
+    in a recrawl, where most pages may be unchanged: the pool starts it when a page needs
+    it. Starting it again does nothing."""
+    from crawler.stages.pool import DETECT_PRELOAD, start_forkserver
+    from crawler.state.store import STATE_FILE
+
+    state = settings.get("LICRAWL_STATE_DIR")
+    if not (state and (Path(state) / STATE_FILE).is_file()):
+        start_forkserver(DETECT_PRELOAD)
+
+
 def run_crawl(
     seeds: list[str],
     *,
@@ -208,14 +222,7 @@ def run_crawl(
 
     Returns 0 when the crawl ran, 1 when it could not start.
     """
-    from crawler.stages.pool import DETECT_PRELOAD, start_forkserver
-    from crawler.state.store import STATE_FILE
-
-    state = settings.get("LICRAWL_STATE_DIR")
-    if not (state and (Path(state) / STATE_FILE).is_file()):
-        # The detection workers' fork server imports detection on the other core meanwhile
-        # (a recrawl, where most pages may be unchanged, starts it when a page needs it).
-        start_forkserver(DETECT_PRELOAD)
+    _start_detection_imports(settings)
     # Imported here, not at module level: `licrawl --help` must not load Scrapy.
     from scrapy.crawler import AsyncCrawlerProcess
 
