@@ -6,7 +6,10 @@ Serves a synthetic site of N real-looking pages on 127.0.0.1 (a tree: page k lin
 1. crawls it with a bare Scrapy spider that only fetches and follows links (no robots.txt,
    no WARC, no detection), delays off: the baseline pages/s;
 2. crawls it with ``licrawl crawl`` (robots.txt, WARC, detection in workers, shards),
-   delays off and the same concurrency: pages/s and the ratio to the baseline;
+   delays off and the same concurrency: pages/s and the ratio to the baseline; with
+   ``--free-detection`` also with a detection function that does nothing
+   (:mod:`noop_inspect`): how fast the crawl process itself can go. Each crawl's CPU time is
+   split between the crawl process, the workers' fork server and each worker;
 3. crawls sites of ``--pages`` and ``--big-pages`` pages with licrawl and prints the peak
    RSS (sampled from /proc) of the crawl process and of its largest detection worker for
    each (it must not grow with the crawl), and, for the big crawl, the RSS every
@@ -15,7 +18,8 @@ Serves a synthetic site of N real-looking pages on 127.0.0.1 (a tree: page k lin
    queue live there, not in the crawl process's memory).
 
 Usage: ``.venv/bin/python bench/bench_crawl.py [--pages 2000] [--big-pages 20000]
-[--trace-every 2000] [--repeat N] [-s NAME=VALUE ...]`` (``-s``: a setting for the licrawl crawls).
+[--trace-every 2000] [--repeat N] [--free-detection] [-s NAME=VALUE ...]``
+(``-s``: a setting for the licrawl crawls).
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ import scrapy
 from scrapy.linkextractors import LinkExtractor
 
 from crawler.demo.localsite import LocalSite, Reply
+
+sys.path.insert(0, str(Path(__file__).parent))
+from proctree import cpu_seconds, descendants, parent_of  # noqa: E402
 
 FANOUT = 10
 HTML = [("Content-Type", "text/html; charset=utf-8")]
@@ -118,23 +125,6 @@ def rss_mib(pid: int) -> int:
     return int(line.split()[1]) // 1024
 
 
-def descendants(pid: int) -> list[int]:
-    """Ids of every process below ``pid`` (the detection workers and their fork server)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = [], [pid]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        out += kids
-        todo += kids
-    return out
-
-
 @dataclass
 class Run:
     """One timed child process: wall seconds, peak RSS (MiB) of the process and of its
@@ -146,22 +136,55 @@ class Run:
     stdout: str
     trace: list[tuple[int, int, int, int]] = field(default_factory=list)
     """(pages served, RSS now, peak RSS so far, largest worker now), every N pages."""
+    cpu: dict[int, float] = field(default_factory=dict)
+    """CPU seconds of the process and each descendant (last sampled: a tail of up to
+    0.2 s is missed)."""
+    parents: dict[int, int] = field(default_factory=dict)
+
+    def cpu_split(self, root: int) -> tuple[float, float, list[float]]:
+        """CPU seconds of the crawl process, of its direct children (the fork server)
+        and of each process below those (the detection workers)."""
+        children = [p for p, parent in self.parents.items() if parent == root]
+        below = [p for p in self.cpu if p != root and p not in children]
+        return (self.cpu.get(root, 0.0), sum(self.cpu.get(p, 0.0) for p in children),
+                sorted((self.cpu[p] for p in below), reverse=True))
+
+    def cpu_line(self) -> str:
+        """The CPU split as one line."""
+        main, server, workers = self.cpu_split(self.pid)
+        if not workers:
+            return f"CPU {main:.1f} s"
+        return (f"CPU {main:.1f} s in the crawl process, {server:.1f} s fork server, "
+                f"{' + '.join(f'{w:.1f}' for w in workers)} s detection workers "
+                f"({main + server + sum(workers):.1f} s in all)")
+
+    pid: int = 0
 
 
-def timed(cmd: list[str], site: LocalSite | None = None, every: int = 0) -> Run:
-    """Run ``cmd``, sampling RSS every 0.2 s; with ``site`` and ``every``, also note the RSS
-    each time ``every`` more pages have been served."""
+def timed(cmd: list[str], site: LocalSite | None = None, every: int = 0,
+          env: dict[str, str] | None = None) -> Run:
+    """Run ``cmd``, sampling RSS and CPU time every 0.2 s; with ``site`` and ``every``,
+    also note the RSS each time ``every`` more pages have been served."""
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True)
+                            text=True, env=env)
     peaks = [0, 0]
     trace: list[tuple[int, int, int, int]] = []
+    cpu: dict[int, float] = {}
+    parents: dict[int, int] = {}
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.2):
+            below = descendants(proc.pid)
+            for pid in [proc.pid, *below]:
+                used = cpu_seconds(pid)
+                if used is not None:
+                    cpu[pid] = used
+                if pid not in parents and (parent := parent_of(pid)) is not None:
+                    parents[pid] = parent
             rss = rss_mib(proc.pid)
-            workers = max([0, *(rss_mib(p) for p in descendants(proc.pid))])
+            workers = max([0, *(rss_mib(p) for p in below)])
             peaks[0], peaks[1] = max(peaks[0], rss), max(peaks[1], workers)
             if site is not None and every and rss:
                 served = pages_served(site)
@@ -177,7 +200,7 @@ def timed(cmd: list[str], site: LocalSite | None = None, every: int = 0) -> Run:
     seconds = time.monotonic() - start
     if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}")
-    return Run(seconds, peaks[0], peaks[1], stdout, trace)
+    return Run(seconds, peaks[0], peaks[1], stdout, trace, cpu, parents, proc.pid)
 
 
 def pages_served(site: LocalSite) -> int:
@@ -185,13 +208,21 @@ def pages_served(site: LocalSite) -> int:
     return sum(r.path != "/robots.txt" for r in list(site.log))
 
 
-def licrawl_crawl(site: LocalSite, out: Path, extra: list[str], every: int = 0) -> Run:
+def licrawl_crawl(site: LocalSite, out: Path, extra: list[str], every: int = 0,
+                  free_detection: bool = False) -> Run:
     """``licrawl crawl`` of ``site`` into ``out``, delays off, ``extra`` settings
-    (``NAME=VALUE``); RSS noted every ``every`` pages."""
+    (``NAME=VALUE``); RSS noted every ``every`` pages. ``free_detection``: the workers run
+    :mod:`noop_inspect` instead of detection."""
     settings = [arg for pair in extra for arg in ("-s", pair)]
+    env = None
+    if free_detection:
+        settings += ["-s", "LICRAWL_INSPECT_FN=noop_inspect.inspect"]
+        path = os.environ.get("PYTHONPATH")
+        bench = str(Path(__file__).parent)
+        env = {**os.environ, "PYTHONPATH": bench + (os.pathsep + path if path else "")}
     return timed([sys.executable, "-m", "crawler.cli", "crawl", site.url + "/", "--out",
                   str(out), *COMMON, "-s", "LICRAWL_PROGRESS_INTERVAL=0", *settings],
-                 site, every)
+                 site, every, env)
 
 
 def main() -> None:
@@ -201,6 +232,9 @@ def main() -> None:
     parser.add_argument("--big-pages", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="pairs of baseline and licrawl crawls, alternated (median ratio)")
+    parser.add_argument("--free-detection", action="store_true",
+                        help="in each pair, also crawl with detection replaced by a no-op "
+                        "(bench/noop_inspect.py): the crawl process's own ceiling")
     parser.add_argument("--trace-every", type=int, default=2000, metavar="N",
                         help="note the big crawl's RSS every N pages (0: no trace)")
     parser.add_argument("-s", "--set", dest="settings", action="append", default=[],
@@ -209,6 +243,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; workers: default (cores)")
     ratios = []
+    free: list[float] = []
     for attempt in range(args.repeat):  # alternated, so that a slow moment hits both
         with synthetic_site(args.pages) as site, tempfile.TemporaryDirectory() as tmp:
             base = timed([sys.executable, __file__, "--baseline-run", site.url + "/"])
@@ -217,13 +252,23 @@ def main() -> None:
             rows = next(line for line in small.stdout.splitlines() if line.startswith("rows"))
             print(f"baseline (bare Scrapy, fetch only): {args.pages} pages in "
                   f"{base.seconds:.1f}s = {args.pages / base.seconds:.1f} pages/s, peak RSS "
-                  f"{base.rss} MiB ({served} page requests)")
+                  f"{base.rss} MiB ({served} page requests); {base.cpu_line()}")
             print(f"licrawl crawl: {args.pages} pages in {small.seconds:.1f}s = "
-                  f"{args.pages / small.seconds:.1f} pages/s ({rows.split()[-1]} rows)")
+                  f"{args.pages / small.seconds:.1f} pages/s ({rows.split()[-1]} rows); "
+                  f"{small.cpu_line()}")
             ratios.append(base.seconds / small.seconds)
             print(f"ratio licrawl / baseline pages/s (pair {attempt + 1}): {ratios[-1]:.2f}")
+            if args.free_detection:
+                noop = licrawl_crawl(site, Path(tmp) / "noop", args.settings,
+                                     free_detection=True)
+                free.append(base.seconds / noop.seconds)
+                print(f"licrawl crawl, detection a no-op: {noop.seconds:.1f}s, ratio "
+                      f"{free[-1]:.2f}; {noop.cpu_line()}")
     print(f"ratio licrawl / baseline pages/s: median {statistics.median(ratios):.2f} of "
           f"{len(ratios)} pairs (min {min(ratios):.2f}, max {max(ratios):.2f})")
+    if free:
+        print(f"ratio with detection a no-op (the crawl process's own ceiling): median "
+              f"{statistics.median(free):.2f} (min {min(free):.2f}, max {max(free):.2f})")
     with synthetic_site(args.big_pages) as site, tempfile.TemporaryDirectory() as tmp:
         big = licrawl_crawl(site, Path(tmp) / "out", args.settings, args.trace_every)
         print(f"licrawl crawl: {args.big_pages} pages in {big.seconds:.1f}s = "

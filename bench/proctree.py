@@ -30,3 +30,32 @@ def tree_rss(root: int) -> int:
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def descendants(root: int) -> list[int]:
+    """Ids of every process below ``root`` (children, their children, ...)."""
+    tree, out, todo = _children(), [], [root]
+    while todo:
+        kids = tree.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) process ``pid`` has used so far; ``None`` when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def parent_of(pid: int) -> int | None:
+    """The parent's id of process ``pid``; ``None`` when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
