@@ -342,6 +342,26 @@ def test_fleet_observes_every_url_once_per_run(fleet: dict[str, Any]) -> None:
     assert sorted(second_rows) == ["/c", "/e"]  # /a: the same text, a new license
 
 
+def test_fleet_recrawl_of_an_unchanged_site_ends(server: RedisServer,
+                                                 tmp_path: Path) -> None:
+    """Every page unchanged: the fleet's run ends. Unchanged pages are marked done in
+    groups; a group the last result leaves waiting is marked done once the writer has been
+    quiet for a moment (the fleet counts those pages in flight: it waited for them, and
+    they for a next result, for ever)."""
+    state = location(server, "quietjob")
+    with LocalSite(ChangingSite().handle) as site:
+        for run in (1, 2):
+            fleet_run(site, server, [tmp_path / f"{run}a", tmp_path / f"{run}b"], state,
+                      "quietjob")
+            subprocess.run(licrawl("frontier", "purge", "--frontier", server.url,
+                                   "--crawl-name", "quietjob", "--yes"), check=True,
+                           capture_output=True)
+    with open_state(state) as opened:
+        runs = opened.runs()
+        assert len(runs) == 2 and all(ended is not None for _, _, ended, _ in runs)
+        assert runs[1][3]["pages"]["unchanged"] == 7
+
+
 def test_history_of_the_fleet_state(fleet: dict[str, Any]) -> None:
     out = subprocess.run(licrawl("history", fleet["state"], "--changes", "--json"),
                          capture_output=True, text=True, check=True)

@@ -160,6 +160,13 @@ class StateRecorder:
                 or time.monotonic() - self._flushed >= DONE_SECONDS):
             self.flush()
 
+    def flush_waiting(self) -> None:
+        """Flush now when unchanged pages wait for their group: the crawl has gone quiet,
+        and a fleet counts those pages in flight until they are done (it would wait for
+        them, and they for the next result, for ever)."""
+        if self._unchanged:
+            self.flush()
+
     def flush(self) -> None:
         """Commit the observations recorded so far, then tell the frontier the unchanged
         pages among them are done (never before: a kill in between fetches them again)."""

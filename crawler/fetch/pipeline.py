@@ -36,7 +36,7 @@ from crawler.core.fsutil import atomic_write_text
 from crawler.core.page import FetchedPage, RevisitedPage
 from crawler.fetch.failures import dropped_reason, host_allowed, redirect_record
 from crawler.fetch.frontier import FrontierObserver, frontier_for
-from crawler.fetch.observe import StateRecorder
+from crawler.fetch.observe import DONE_SECONDS, StateRecorder
 from crawler.fetch.recrawl import state_for
 from crawler.fetch.sites import origin_of, registry_for
 from crawler.site.context import SiteContext
@@ -85,6 +85,9 @@ class _Revisit:
 
 
 _STOP = object()
+#: Seconds without a result after which the writer thread flushes a recrawl's unchanged
+#: pages waiting for their group (:meth:`StateRecorder.flush_waiting`).
+QUIET_SECONDS = DONE_SECONDS
 
 
 class CrawlPipeline:
@@ -212,9 +215,18 @@ class CrawlPipeline:
                 break
 
     def _write_loop(self) -> None:
-        """Writer thread: write results in arrival order until told to stop."""
+        """Writer thread: write results in arrival order until told to stop; when none
+        comes for a while, let a recrawl's unchanged pages be marked done."""
         while True:
-            entry = self._results.get()
+            try:
+                entry = self._results.get(timeout=QUIET_SECONDS)
+            except queue.Empty:
+                if self.recorder is not None:
+                    try:
+                        self.recorder.flush_waiting()
+                    except Exception:  # as a write that fails: logged, the crawl goes on
+                        logger.exception("licrawl: could not commit the crawl state")
+                continue
             if entry is _STOP:
                 return
             try:
