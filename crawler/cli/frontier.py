@@ -8,6 +8,8 @@ import pickle
 import sys
 from typing import Any
 
+from crawler.core.locations import shown_location
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``frontier`` subcommand."""
@@ -64,7 +66,7 @@ def _status(frontier: Any, args: argparse.Namespace) -> int:
                        "done": h.done} for h in status.hosts]}, indent=2))
         return 0
     print(f"crawl {args.crawl_name} ({status.meta.get('crawl_id', 'not started')}) on "
-          f"{args.frontier}")
+          f"{shown_location(args.frontier)}")
     print(f"queued       {c.queued}")
     print(f"in flight    {c.leased} leased, {c.fetched} fetched (result not written yet)")
     print(f"done         {c.done}")
@@ -106,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{added} of {len(args.urls)} URL(s) queued (the others were seen)")
             return 0
         if not args.yes:
-            answer = input(f"delete crawl {args.crawl_name!r} from {args.frontier}? [y/N] ")
+            answer = input(f"delete crawl {args.crawl_name!r} from "
+                           f"{shown_location(args.frontier)}? [y/N] ")
             if answer.strip().lower() not in ("y", "yes"):
                 return _fail("purge: not confirmed")
         print(f"{frontier.purge()} key(s) deleted")

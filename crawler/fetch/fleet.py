@@ -69,6 +69,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from crawler.core.locations import shown_location
 from crawler.core.page import WarcRef
 from crawler.fetch.frontier import Counts, Fetched, FrontierError, Lease
 
@@ -442,6 +443,7 @@ class RedisFrontier:
         self.prefix = prefix_of(crawl_name)
         self.crawl_name = crawl_name
         self.url = url
+        self.shown_url = shown_location(url)  # what messages name
         self.owner = owner_name()
         self.lease_ttl = float(lease_ttl)
         self.give_up_after = float(give_up_after)
@@ -458,7 +460,7 @@ class RedisFrontier:
                                                socket_connect_timeout=5.0,
                                                health_check_interval=10)
         except ValueError as exc:
-            raise FrontierError(f"--frontier {url}: {exc}") from exc
+            raise FrontierError(f"--frontier {self.shown_url}: {exc}") from exc
         self._scripts = {name: self._redis.register_script(src) for name, src in (
             ("enqueue", _ENQUEUE), ("lease", _LEASE), ("release", _RELEASE),
             ("fetched", _FETCHED), ("done", _DONE), ("requeue", _REQUEUE), ("reap", _REAP),
@@ -488,7 +490,7 @@ class RedisFrontier:
         try:
             return fn()
         except _REDIS_DOWN as first:
-            logger.warning("Frontier: Redis at %s: %s; retrying for up to %.0f s", self.url,
+            logger.warning("Frontier: Redis at %s: %s; retrying for up to %.0f s", self.shown_url,
                            first, self.give_up_after)
         retrying = Retrying(retry=retry_if_exception_type(_REDIS_DOWN),
                             wait=wait_exponential(multiplier=0.1, max=5.0),
@@ -500,7 +502,7 @@ class RedisFrontier:
                         raise FrontierUnavailable(self.down)
                     return fn()
         except RetryError as exc:
-            self._go_down(f"Redis at {self.url} unreachable for {self.give_up_after:.0f} s "
+            self._go_down(f"Redis at {self.shown_url} unreachable for {self.give_up_after:.0f} s "
                           f"({exc.last_attempt.exception()})")
         raise FrontierUnavailable(self.down or "frontier down")
 
@@ -578,7 +580,7 @@ class RedisFrontier:
         try:
             self._redis.ping()
         except redis.RedisError as exc:
-            raise FrontierError(f"Redis at {self.url}: {exc}") from exc
+            raise FrontierError(f"Redis at {self.shown_url}: {exc}") from exc
 
     # -- scheduling ----------------------------------------------------------------------
     def enqueue(self, key: str, url: str, payload: bytes, *, priority: int = 0,

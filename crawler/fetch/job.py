@@ -112,7 +112,7 @@ def join_fleet(settings: Mapping[str, Any], out: Path, jobdir: Path) -> tuple[st
         reconciled = reconcile(frontier, out)
         requeued = frontier.requeue_leases()
         counts = frontier.counts()
-    lines = [f"crawl {crawl_id} on {url} as {name!r}: {counts.done} done, "
+    lines = [f"crawl {crawl_id} on {frontier.shown_url} as {name!r}: {counts.done} done, "
              f"{counts.queued} queued, {counts.leased + counts.fetched} in other processes"]
     if requested and requested != crawl_id:
         lines.append(f"  crawl {name!r} has id {crawl_id}: the crawl id {requested} asked "

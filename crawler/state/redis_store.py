@@ -48,6 +48,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from crawler.core.locations import shown_location
 from crawler.state.store import (
     COMMIT_EVERY,
     COMMIT_SECONDS,
@@ -176,16 +177,6 @@ def parse_location(location: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(query=rest)), name
 
 
-def _shown(location: str) -> str:
-    """The location without a password (for messages)."""
-    parts = urlsplit(location)
-    if parts.password is None:
-        return location
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + netloc))
-
-
 def _short_id(record_id: str | None) -> str | None:
     """A WARC-Record-ID as stored: ``<urn:uuid:U>`` as ``U``, anything else after ``!``."""
     if record_id is None:
@@ -286,7 +277,7 @@ def _connect(location: str) -> tuple[Any, Any, bytes]:
     try:
         client = redis.Redis.from_url(url, socket_timeout=10.0, socket_connect_timeout=5.0)
     except ValueError as exc:
-        raise StateError(f"{_shown(location)}: {exc}") from exc
+        raise StateError(f"{shown_location(location)}: {exc}") from exc
     return redis, client, f"licrawl-state:{name}:".encode()
 
 
@@ -294,16 +285,16 @@ def _check_format(location: str, version: bytes | None) -> None:
     if version is None:
         return
     if not version.isdigit():
-        raise StateError(f"{_shown(location)}: not a usable crawl state (format key holds "
+        raise StateError(f"{shown_location(location)}: not a usable crawl state (format key holds "
                          f"{version[:40]!r})")
     if int(version) > FORMAT_VERSION:
-        raise StateError(f"{_shown(location)} was written by a newer licrawl (state format "
+        raise StateError(f"{shown_location(location)} was written by a newer licrawl (state format "
                          f"{int(version)}; this one reads up to {FORMAT_VERSION})")
 
 
 def _locked(location: str, holder: bytes, ttl_ms: int) -> StateLocked:
     left = f"; its lease ends in {ttl_ms / 1000:.0f} s unless renewed" if ttl_ms > 0 else ""
-    return StateLocked(f"{_shown(location)} is in use by another run of this job "
+    return StateLocked(f"{shown_location(location)} is in use by another run of this job "
                        f"(run {holder.decode(errors='replace')}{left})")
 
 
@@ -319,7 +310,7 @@ def check_redis_state(location: str, run_id: str | None = None) -> None:
         pipe.pttl(prefix + b"lock")
         version, holder, ttl_ms = pipe.execute()
     except redis.RedisError as exc:
-        raise StateError(f"{_shown(location)}: cannot use Redis ({exc})") from exc
+        raise StateError(f"{shown_location(location)}: cannot use Redis ({exc})") from exc
     finally:
         client.close()
     _check_format(location, version)
@@ -341,7 +332,7 @@ class RedisCrawlState:
     def __init__(self, location: str, run_id: str | None = None, *,
                  now: float | None = None, lease_ttl: float = DEFAULT_LEASE_TTL) -> None:
         self.location = location
-        self.folder = _shown(location)  # what messages name, as CrawlState's folder
+        self.folder = shown_location(location)  # what messages name, as CrawlState's folder
         self.run_id = run_id
         self.run: int | None = None
         self.lease_ttl = float(lease_ttl)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crawler.core.locations import shown_location
 from crawler.licenses.expressions import parse
 from crawler.licenses.ids import NOASSERTION
 from crawler.stages import DEFAULT_BATCH_ROWS
@@ -123,7 +124,7 @@ class Rules:
             "exclude_conflict": self.check_conflict,
             "exclude_dup_conflict": self.check_dup_conflict,
             "require_attribution": self.check_attribution,
-            "state": str(self.later.folder) if self.later else None,
+            "state": shown_location(str(self.later.folder)) if self.later else None,
             "exclude_later_changes": self.check_later,
         }
 
