@@ -21,9 +21,8 @@ from typing import Any, Protocol
 
 from crawler.core.errors import ErrorRecord, ErrorWriter
 from crawler.stages import ranked
+from crawler.stages.detect_task import Result
 from crawler.store.shards import ShardWriter
-
-Result = dict[str, Any] | ErrorRecord
 
 DATA_DIR = "data"
 ERRORS_DIR = "errors"
