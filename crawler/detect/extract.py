@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import lxml.html
 import trafilatura
 from htmldate import find_date
 from trafilatura import metadata as trafilatura_metadata
+from trafilatura.settings import Extractor
 from trafilatura.utils import repair_faulty_html
 
 # Response headers: a mapping or ``(name, value)`` pairs, str or bytes, a mapping's value
@@ -255,13 +257,7 @@ def main_content(page: ParsedPage) -> MainContent:
     """
     lxml.etree.strip_tags(page.tree, lxml.etree.Comment)
     prune_link_runs(page.tree)
-    doc = trafilatura.bare_extraction(
-        page.tree,
-        url=page.url,
-        with_metadata=False,
-        include_comments=False,
-        include_tables=True,
-    )
+    doc = trafilatura.bare_extraction(page.tree, options=_extractor(page.url))
     meta = trafilatura_metadata.examine_meta(page.tree)
     # trafilatura's JSON-LD reader has bugs on odd data; the meta tags then stand.
     with contextlib.suppress(Exception):
@@ -277,6 +273,23 @@ def main_content(page: ParsedPage) -> MainContent:
         author=meta.author if meta.author and " " in meta.author.strip() else None,
         date=find_date(dated, **date_params) or None,
     )
+
+
+#: trafilatura's options for the main text: no metadata, comments left out, tables kept
+#: (``bare_extraction``'s defaults otherwise). Built once: ``bare_extraction`` given these
+#: as keyword arguments builds them for every page, reading its configuration's values
+#: again (0.2 ms a page, 5% of ``inspect``).
+_EXTRACTOR = Extractor(output_format="python", comments=False, tables=True,
+                       with_metadata=False)
+
+
+def _extractor(url: str | None) -> Extractor:
+    """:data:`_EXTRACTOR` for the page at ``url`` (a copy: trafilatura copies its options
+    too before it changes them)."""
+    options = copy.copy(_EXTRACTOR)
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    return options
 
 
 def prune_link_runs(tree: lxml.html.HtmlElement) -> int:
