@@ -90,7 +90,6 @@ class FleetMember:
         self.registry = registry_for(crawler)
         self._site_files: dict[str, tuple[int, str]] = {}  # url -> (status, text)
         self._wake: Any = None
-        self.registry.listeners.append(self._share_site)
         self.registry.shared = self
         settings = crawler.settings
         retries = settings.getint("RETRY_TIMES") if settings.getbool("RETRY_ENABLED") else 0
@@ -121,11 +120,10 @@ class FleetMember:
         if ref is not None and ref[0] and ref[1]:
             self.frontier.site_warc(origin_of(url), name, WarcRef(ref[0], ref[1]))
 
-    def _share_site(self, origin: str, info: SiteInfo) -> None:
-        """This process read a host's files: store them for the fleet (an unavailable
-        robots.txt is shared by :meth:`failed`, with its backoff)."""
-        if info.unavailable is not None:
-            return
+    # -- one robots.txt fetch per host for the fleet (SharedSites) -----------------------
+    def read(self, origin: str, info: SiteInfo) -> None:
+        """See :meth:`crawler.fetch.sites.SharedSites.read`: the files with their WARC
+        references (an unavailable robots.txt is shared by :meth:`failed`)."""
         status, tdmrep = self._site_files.pop(origin + _TDMREP, (0, ""))
         self._site_files.pop(origin + _ROBOTS, None)
         fields = {"robots_txt": info.robots_txt if info.robots_txt is not None else _NONE,
@@ -141,7 +139,7 @@ class FleetMember:
         stored = self.frontier.get_site(origin)
         if stored is None:
             return
-        self.registry.set(origin, self._site_info(origin, stored), notify=False)
+        self.registry.set(origin, self._site_info(origin, stored))
         self.crawler.stats.inc_value("licrawl/fleet_site_files_shared")
 
     def _site_info(self, origin: str, stored: dict[str, str]) -> SiteInfo:
@@ -155,7 +153,6 @@ class FleetMember:
             user_agent=settings.get("ROBOTSTXT_USER_AGENT") or settings["USER_AGENT"],
             max_crawl_delay=settings.getfloat("LICRAWL_CRAWL_DELAY_MAX"))
 
-    # -- one robots.txt fetch per host for the fleet (SharedSites) -----------------------
     async def claim(self, origin: str) -> SiteInfo | SharedFailure | None:
         """See :meth:`crawler.fetch.sites.SharedSites.claim`. While another process holds
         the host's claim this one asks Redis again every :data:`CLAIM_POLL` seconds; a

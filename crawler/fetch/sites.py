@@ -100,6 +100,9 @@ class SharedSites(Protocol):
         ``None`` once this process holds the host's claim and is to fetch it first; a
         :class:`SharedFailure` with ``mine`` set when it is to fetch it again."""
 
+    def read(self, origin: str, info: SiteInfo) -> None:
+        """This process read ``origin``'s files: store them for the fleet."""
+
     def failed(self, origin: str, failure: SharedFailure) -> None:
         """This process found ``origin``'s robots.txt unavailable: tell the fleet."""
 
@@ -114,9 +117,6 @@ class SiteRegistry:
         self._sites: dict[str, SiteInfo] = {}
         #: Set by the site-signals middleware, the one place that fetches robots.txt.
         self.fetcher: SiteFetcher | None = None
-        #: Called with ``(origin, info)`` after each :meth:`set` that notifies (a crawl
-        #: fleet shares what one process fetched with the others).
-        self.listeners: list[Callable[[str, SiteInfo], None]] = []
         #: Set in a crawl fleet: robots.txt fetched once per host for the fleet.
         self.shared: SharedSites | None = None
 
@@ -124,12 +124,9 @@ class SiteRegistry:
         """The host's :class:`SiteInfo`, or ``None`` when it has not been fetched yet."""
         return self._sites.get(origin.lower())
 
-    def set(self, origin: str, info: SiteInfo, *, notify: bool = True) -> None:
-        """Remember a host's signals for the rest of the crawl (and tell the listeners)."""
+    def set(self, origin: str, info: SiteInfo) -> None:
+        """Remember a host's signals for the rest of the crawl."""
         self._sites[origin.lower()] = info
-        if notify:
-            for listener in self.listeners:
-                listener(origin.lower(), info)
 
     async def fetch(self, origin: str) -> SiteInfo | None:
         """The host's :class:`SiteInfo`, fetched on first use by :attr:`fetcher`.

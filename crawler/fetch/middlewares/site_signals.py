@@ -153,7 +153,7 @@ class SiteSignalsMiddleware:
                 outcome = await shared.claim(origin)
                 if isinstance(outcome, SiteInfo):
                     self._unreachable.pop(origin, None)
-                    self.registry.set(origin, outcome, notify=False)
+                    self.registry.set(origin, outcome)
                     return outcome
                 claimed = outcome is None or outcome.mine
                 if outcome is not None:
@@ -165,7 +165,7 @@ class SiteSignalsMiddleware:
                                     "fleet); nothing of the host is fetched until it can be "
                                     "read", origin, outcome.reason)
                         return self._remember(origin, None, outcome.tdmrep_json,
-                                              outcome.reason, notify=False)
+                                              outcome.reason)
             state = self._unreachable.get(origin)
             if state is None:
                 (robots_txt, unavailable), tdmrep_json = await asyncio.gather(
@@ -188,21 +188,24 @@ class SiteSignalsMiddleware:
                         wait if refetches < self.max_refetches else math.inf, tdmrep_json))
                 logger.warning("%s/robots.txt: %s; nothing of the host is fetched until it "
                                "can be read", origin, unavailable)
-            return self._remember(origin, robots_txt, tdmrep_json, unavailable)
+            info = self._remember(origin, robots_txt, tdmrep_json, unavailable)
+            if shared is not None and unavailable is None:
+                shared.read(origin, info)
+            return info
         finally:
             self._pending.pop(origin, None)
             if claimed and shared is not None:
                 shared.unclaim(origin)
 
     def _remember(self, origin: str, robots_txt: str | None, tdmrep_json: str | None,
-                  unavailable: str | None, *, notify: bool = True) -> SiteInfo:
+                  unavailable: str | None) -> SiteInfo:
         """The host's :class:`SiteInfo` from its files, kept in the registry."""
         info = build_site_info(
             origin.split("://", 1)[1], robots_txt, tdmrep_json,
             user_agent=self.user_agent, max_crawl_delay=self.max_crawl_delay,
             unavailable=unavailable,
         )
-        self.registry.set(origin, info, notify=notify)
+        self.registry.set(origin, info)
         return info
 
     async def _fetch_robots(self, origin: str) -> tuple[str | None, str | None]:
