@@ -42,6 +42,7 @@ from crawler.store.warc import read_warc, warc_split_points  # noqa: E402
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 from helpers import ray_kill_inspect  # noqa: E402
+from helpers.deaths import claim_death  # noqa: E402
 
 DEVSET = TESTS / "pages" / "devset"
 PAGES = 30  # dev pages, each stored twice under two URLs (dedup finds 30 pairs)
@@ -150,18 +151,15 @@ def policy_rules() -> Rules:
 
 @dataclass(frozen=True)
 class DyingFilter(FilterStage):
-    """The filter, but the worker of the first task to read a row dies (``os._exit``) while
-    fewer than ``kills`` deaths are written in ``marker``."""
+    """The filter, but the worker of a task that reads a row dies (``os._exit``) while
+    fewer than ``kills`` deaths are claimed in ``marker`` (:func:`helpers.deaths.claim_death`)."""
 
     marker: str = ""
     kills: int = 1
 
     def step(self, batch: pa.RecordBatch, counts: Any) -> pa.Array:
         """Die, or judge the batch as the filter does."""
-        path = Path(self.marker)
-        if len(path.read_text().split() if path.exists() else []) < self.kills:
-            with path.open("a") as fh:
-                fh.write(f"{os.getpid()}\n")
+        if claim_death(self.marker, self.kills):
             os._exit(3)
         return super().step(batch, counts)
 

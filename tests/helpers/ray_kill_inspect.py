@@ -1,6 +1,7 @@
 """A detection function for the Ray tests: the real ``inspect``, but on the page whose URL
 ends in ``KILL_SUFFIX`` it kills the Ray worker running the task (SIGKILL, a real death, so
-Ray runs the task again), as long as the marker file counts fewer than ``kills`` kills."""
+Ray runs the task again), while fewer than ``kills`` kills are claimed
+(:func:`helpers.deaths.claim_death`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import os
 import signal
 from pathlib import Path
 from typing import Any
+
+from helpers.deaths import claim_death
 
 from crawler.detect.inspect import inspect as real_inspect
 
@@ -37,12 +40,8 @@ def inspect(html: bytes, url: str | None = None, headers: Any = None,
             site_policy: Any = None, site: Any = None, *, marker: str = "",
             kills: int = 1) -> dict[str, Any]:
     """``crawler.detect.inspect``; kills the Ray worker on the marked page (see above)."""
-    if url is not None and url.endswith(KILL_SUFFIX) and marker:
-        path = Path(marker)
-        done = len(path.read_text().split()) if path.exists() else 0
-        if done < kills:
-            with path.open("a") as fh:
-                fh.write(f"{os.getpid()}\n")
-            os.kill(_ray_worker_pid(), signal.SIGKILL)
-            os._exit(1)
+    marked = url is not None and url.endswith(KILL_SUFFIX) and bool(marker)
+    if marked and claim_death(marker, kills):
+        os.kill(_ray_worker_pid(), signal.SIGKILL)
+        os._exit(1)
     return real_inspect(html, url=url, headers=headers, site_policy=site_policy, site=site)
