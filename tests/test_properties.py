@@ -3,6 +3,7 @@ rules agree with Protego, and WARC and error records survive a write-then-read r
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from protego import Protego
 
 from crawler.core.errors import ErrorRecord, ErrorWriter, read_errors
-from crawler.core.evidence import Evidence
+from crawler.core.evidence import Evidence, Kind
 from crawler.core.page import FetchedPage
 from crawler.detect.resolve import resolve
 from crawler.detect.scoring import KIND_WEIGHT, WHERE_FACTOR, weigh
@@ -41,6 +42,17 @@ def test_resolve_does_not_depend_on_evidence_order(items: list[Evidence], rnd: o
     shuffled = list(items)
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
     assert resolve(shuffled) == resolve(items)
+
+
+def test_confidence_is_the_same_in_every_order() -> None:
+    """The case hypothesis found: combined in the order found, 0.998 or 0.999 by order."""
+    items = [Evidence(Kind.HTTP_LINK, "https://example.org/cc-by-4.0 or mit", "CC-BY-4.0 OR MIT",
+                      "header", 0.95),
+             Evidence(Kind.HTTP_LINK, "https://example.org/cc-by-sa-4.0", "CC-BY-SA-4.0",
+                      "html-comment", 0.95),
+             Evidence(Kind.JSONLD, "https://example.org/cc-by-4.0", "CC-BY-4.0", "header", 0.85),
+             Evidence(Kind.META, "https://example.org/mit", "MIT", "header", 0.8)]
+    assert {resolve(order) for order in itertools.permutations(items)} == {resolve(items)}
 
 
 # -- robots.txt: which groups apply, as Protego reads them ----------------------------------

@@ -151,13 +151,15 @@ def _fold(grants: list[Evidence]) -> list[Evidence]:
 
 
 def _support(evidence: Iterable[Evidence]) -> float:
-    """``1 - prod(1 - w)`` over distinct values (max weight per value)."""
+    """``1 - prod(1 - w)`` over distinct values (max weight per value). The product is
+    taken in order of weight: in the order evidence was found, rounding could move the
+    third decimal of the confidence."""
     best: dict[str, float] = {}
     for ev in evidence:
         key = ev.value.strip().lower().rstrip("/")
         best[key] = max(best.get(key, 0.0), ev.weight)
     remaining = 1.0
-    for w in best.values():
+    for w in sorted(best.values()):
         remaining *= 1.0 - min(w, 0.99)
     return 1.0 - remaining
 
