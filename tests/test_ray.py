@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,7 +138,8 @@ def error_keys(folder: Path) -> list[tuple[str, str, str]]:
 def assert_no_output(out: Path) -> None:
     """Neither the folder nor a temporary sibling of it exists."""
     assert not out.exists()
-    assert not list(out.parent.glob(f"{out.name}.tmp-*"))
+    left = [p for temp in out.parent.glob(f"{out.name}.tmp-*") for p in (temp, *temp.rglob("*"))]
+    assert not left
 
 
 def licrawl(*args: str) -> subprocess.CompletedProcess[str]:
@@ -270,6 +274,35 @@ def test_a_killed_process_task_is_run_again(processed: Processed, tmp_path: Path
     assert error_keys(out) == error_keys(processed.local)
     assert summary.rows == len(rows_by_id(processed.local))
     assert not list(out.rglob(".*"))
+
+
+def _fail_or_keep_writing(item: tuple[str, Path]) -> None:
+    """Task ``fail``: raises once the other task has written into ``folder``. Task
+    ``write``: writes into ``folder`` (making it again if it is gone) until it is killed."""
+    role, folder = item
+    if role == "fail":
+        deadline = time.monotonic() + 60
+        while not (folder / "0").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise RuntimeError("planned failure")
+    for n in itertools.count():
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / str(n % 100)).write_text("a shard being written")
+        time.sleep(0.001)
+
+
+def test_a_failed_map_ends_the_tasks_it_cancels_before_it_returns(cluster: str,
+                                                                  tmp_path: Path) -> None:
+    """The run's caller removes the temporary folder when the map fails: a cancelled task
+    still writing into it then would make it again (a leftover ``DIR.tmp-*``)."""
+    folder = tmp_path / "out.tmp-test"
+    with pytest.raises(RuntimeError, match="planned failure"):
+        try:
+            RayExecutor().map(_fail_or_keep_writing, [("write", folder), ("fail", folder)], 2)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    time.sleep(1.0)
+    assert not folder.exists()
 
 
 def test_a_failed_run_leaves_no_output(processed: Processed, tmp_path: Path) -> None:

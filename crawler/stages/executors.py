@@ -29,6 +29,9 @@ from crawler.stages.pool import process_pool
 
 EXECUTORS = ("local", "ray")
 DEFAULT_MAX_RETRIES = 3  # Ray attempts after the first, for a task whose worker died
+#: How long a failed run waits for the tasks it cancelled to end (force-cancelled: their
+#: workers killed) before its caller removes what they were writing into.
+CANCEL_SETTLE_SECONDS = 60.0
 
 
 class ExecutorError(Exception):
@@ -167,6 +170,8 @@ class RayExecutor:
         except BaseException as exc:
             for ref in pending:
                 ray.cancel(ref, force=True)
+            if pending:  # cancelling only asks: a task may still be writing until it ends
+                ray.wait(pending, num_returns=len(pending), timeout=CANCEL_SETTLE_SECONDS)
             if isinstance(exc, ray.exceptions.RayTaskError):
                 cause = exc.as_instanceof_cause()
                 if isinstance(cause, Exception) and not isinstance(
