@@ -207,3 +207,27 @@ def test_attribution_does_not_double_a_titles_quotes(title: str, shown: str) -> 
     )
     record = inspect(html, url="https://example.org/h")
     assert record["attribution"].startswith(f"{shown} (https://example.org/h) is licensed under")
+
+
+def test_text_fits_counts_as_asked_and_stops_reading_once_over() -> None:
+    from crawler.detect.pagetext import text_fits
+
+    el = lxml.html.fromstring("<div>abc <b> de </b>f</div>")  # pieces "abc ", " de ", "f"
+    assert text_fits(el, 9) and not text_fits(el, 8)  # raw: 4 + 4 + 1
+    assert text_fits(el, 11, spaced=True) and not text_fits(el, 10, spaced=True)  # + 2 gaps
+    assert text_fits(el, 6, stripped=True) and not text_fits(el, 5, stripped=True)  # 3 + 2 + 1
+    assert text_fits(lxml.html.fromstring("<div></div>"), 0, spaced=True)
+
+    class Wrapper:
+        """A page-wide wrapper: endless text, of which only what decides may be read."""
+
+        read = 0
+
+        def itertext(self):  # type: ignore[no-untyped-def]
+            while True:
+                self.read += 1
+                yield "x" * 10
+
+    wrapper = Wrapper()
+    assert not text_fits(wrapper, 25)  # type: ignore[arg-type]
+    assert wrapper.read == 3

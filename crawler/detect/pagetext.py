@@ -198,3 +198,18 @@ def page_text(tree: lxml.html.HtmlElement) -> PageText:
             if opened and parent.tail:
                 add(parent.tail, opened[-1])
     return PageText("".join(parts), starts, owners)
+
+
+def text_fits(el: lxml.etree._Element, limit: int, *, spaced: bool = False,
+              stripped: bool = False) -> bool:
+    """Whether the text under ``el`` is at most ``limit`` characters. Reads it piece by
+    piece and stops as soon as it is longer, so a page-wide wrapper is never read whole.
+    ``spaced``: the pieces count as joined by single spaces; ``stripped``: each piece
+    counts without its surrounding whitespace."""
+    gap = 1 if spaced else 0
+    total = -gap
+    for piece in el.itertext():
+        total += len(piece.strip() if stripped else piece) + gap
+        if total > limit:
+            return False
+    return True

@@ -47,6 +47,7 @@ from lxml import etree as lxml_etree
 from lxml import html as lxml_html
 
 from crawler.detect.metas import page_metas
+from crawler.detect.pagetext import text_fits
 
 __all__ = ["authors_from_copyright", "extract_authors"]
 
@@ -873,7 +874,7 @@ def _starts_with_prefix(element: lxml_html.HtmlElement) -> bool:
 def _prefixed_lines(body: lxml_html.HtmlElement) -> list[str]:
     """Short text blocks starting with "By"/"Von"/"Par"/"Por" followed by a capital."""
     for element in body.iter(*_PREFIXED_TAGS):
-        if not _starts_with_prefix(element) or not _text_fits(element, 400):
+        if not _starts_with_prefix(element) or not text_fits(element, 400):
             continue
         text = _first_line(element)
         if len(text) > 90:
@@ -942,17 +943,6 @@ def _first_line(element: lxml_html.HtmlElement) -> str:
 
 
 # --- cleaning and classification --------------------------------------------------------
-
-
-def _text_fits(element: lxml_html.HtmlElement, limit: int) -> bool:
-    """Whether the raw text under ``element`` is at most ``limit`` characters; stops
-    reading as soon as it is longer (a page-wide wrapper is not read whole)."""
-    total = 0
-    for piece in element.itertext():
-        total += len(piece)
-        if total > limit:
-            return False
-    return True
 
 
 # Text that is no credit: footnote markers, code, and form controls (an author drop-down).

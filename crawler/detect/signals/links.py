@@ -23,7 +23,7 @@ from crawler.core.evidence import NOASSERTION, Evidence, Kind, Qualifier, Where,
 from crawler.detect import lexicon
 from crawler.detect.budget import Budget
 from crawler.detect.extract import Headers, header_value
-from crawler.detect.pagetext import PageText
+from crawler.detect.pagetext import PageText, text_fits
 from crawler.detect.regions import (
     BODY,
     CAPTION,
@@ -325,7 +325,7 @@ class LinkScanner:
     def _next_to_media(self, el: lxml.etree._Element) -> bool:
         """A license link right after an image, in a short wrapper, credits that image."""
         parent = el.getparent()
-        if parent is None or not _text_fits(parent, 200):
+        if parent is None or not text_fits(parent, 200, spaced=True):
             return False
         if parent not in self._media_siblings:
             self._media_siblings[parent] = _media_children(parent)
@@ -383,7 +383,7 @@ def widget_scope(el: lxml.etree._Element) -> str | None:
     widget = None
     node = el.getparent()
     while node is not None and isinstance(node.tag, str) and node.tag not in ("body", "html"):
-        if not _text_fits(node, _WIDGET_TEXT):
+        if not text_fits(node, _WIDGET_TEXT, spaced=True):
             break
         widget = node
         node = node.getparent()
@@ -456,17 +456,6 @@ def _notice_anchor(el: lxml.etree._Element, anchor: str) -> bool:
         )
         for child in el.iterdescendants()
     )
-
-
-def _text_fits(el: lxml.etree._Element, limit: int) -> bool:
-    """Whether the text under ``el``, joined by spaces, is at most ``limit`` characters;
-    stops reading as soon as it is longer."""
-    total = -1
-    for piece in el.itertext():
-        total += len(piece) + 1
-        if total > limit:
-            return False
-    return True
 
 
 def _media_children(parent: lxml.etree._Element) -> list[lxml.etree._Element]:

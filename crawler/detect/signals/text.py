@@ -23,7 +23,7 @@ import lxml.etree
 from crawler.core.evidence import Evidence, Kind, Qualifier, qualified, scoped, split_where
 from crawler.detect import lexicon
 from crawler.detect.budget import Budget
-from crawler.detect.pagetext import PageText
+from crawler.detect.pagetext import PageText, text_fits
 from crawler.detect.regions import (
     BODY,
     CAPTION,
@@ -144,18 +144,8 @@ def _media_near(node: lxml.etree._Element) -> Iterator[lxml.etree._Element]:
         return
     if previous.tag in ("img", "picture", "figure", "video"):
         yield previous
-    if _little_text(previous):
+    if text_fits(previous, _MEDIA_BOX_TEXT, stripped=True):
         yield from previous.iter("img")
-
-
-def _little_text(el: lxml.etree._Element) -> bool:
-    """Whether ``el`` holds at most ``_MEDIA_BOX_TEXT`` characters of text (stops early)."""
-    total = 0
-    for piece in el.itertext():
-        total += len(piece.strip())
-        if total > _MEDIA_BOX_TEXT:
-            return False
-    return True
 
 
 def is_content_image(el: lxml.etree._Element) -> bool:
