@@ -156,7 +156,8 @@ def test_retry_waits_until_its_backoff_has_passed(tmp_path: Path) -> None:
     assert time.monotonic() - started >= 0.25
     started = time.monotonic()
     asyncio.run(mw.process_request(Request(ORIGIN + "/b")))  # a first attempt: no wait
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 0.2  # (the backoff above is 0.3 s; a loaded CI
+    # machine can take a tenth of a second to start and stop an event loop)
 
 
 # --- site signals ---------------------------------------------------------------------------
