@@ -5,9 +5,9 @@ Redis (:mod:`crawler.fetch.fleet`).
   (``request_left_downloader``), so the host's delay counts from then, fleet-wide.
 * robots.txt and tdmrep.json are read once per host for the fleet: what this process fetched
   is stored in Redis with the WARC references of both files, and a host another process
-  already read is taken from Redis before its first request is handed out here. The process
-  that fetches a host's files holds a claim on the host in Redis meanwhile; the others wait
-  for its result. An unavailable robots.txt (5xx, 429, unreachable) is stored with its
+  already read is taken from Redis when the site-signals middleware first asks for it
+  (:meth:`FleetMember.claim`). The process that fetches a host's files holds a claim on the
+  host in Redis meanwhile; the others wait for its result. An unavailable robots.txt (5xx, 429, unreachable) is stored with its
   backoff: the fleet fetches it again once when it is due, not once per process.
 * When no host may be fetched yet, the engine is woken when the first one may (Scrapy's
   engine otherwise asks the scheduler again only every 5 seconds when idle).
@@ -129,18 +129,6 @@ class FleetMember:
         fields = {"robots_txt": info.robots_txt if info.robots_txt is not None else _NONE,
                   "tdmrep_json": tdmrep if status == 200 else _NONE}
         self.frontier.put_site(origin, fields, info.crawl_delay)
-
-    def load_site(self, url: str) -> None:
-        """Before a request goes out: its host's files from the fleet, when another
-        process read them (so this one does not fetch them again)."""
-        origin = origin_of(url)
-        if self.registry.get(origin) is not None:
-            return
-        stored = self.frontier.get_site(origin)
-        if stored is None:
-            return
-        self.registry.set(origin, self._site_info(origin, stored))
-        self.crawler.stats.inc_value("licrawl/fleet_site_files_shared")
 
     def _site_info(self, origin: str, stored: dict[str, str]) -> SiteInfo:
         """The :class:`SiteInfo` of files another process stored for ``origin``."""

@@ -181,8 +181,6 @@ class FrontierScheduler(BaseScheduler):
                 return None
             request = memory
         request.meta[KEY_META] = lease.key
-        if self.fleet is not None:
-            self.fleet.load_site(request.url)
         self.stats.inc_value("scheduler/dequeued")
         return request
 
