@@ -7,8 +7,9 @@ Redis (:mod:`crawler.fetch.fleet`).
   is stored in Redis with the WARC references of both files, and a host another process
   already read is taken from Redis when the site-signals middleware first asks for it
   (:meth:`FleetMember.claim`). The process that fetches a host's files holds a claim on the
-  host in Redis meanwhile; the others wait for its result. An unavailable robots.txt (5xx, 429, unreachable) is stored with its
-  backoff: the fleet fetches it again once when it is due, not once per process.
+  host in Redis meanwhile; the others wait for its result. An unavailable robots.txt (5xx,
+  429, unreachable) is stored with its backoff: the fleet fetches it again once when it is
+  due, not once per process.
 * When no host may be fetched yet, the engine is woken when the first one may (Scrapy's
   engine otherwise asks the scheduler again only every 5 seconds when idle).
 * When Redis stays away past the frontier's bound, the spider is closed with the reason
